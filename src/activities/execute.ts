@@ -1,0 +1,82 @@
+import { Context } from '@temporalio/activity';
+import { Ajv } from 'ajv';
+import type { Deps } from './deps.js';
+import { runBuiltin } from '../agents/builtin.js';
+import { agentFailure } from '../agents/errors.js';
+import { runHttp } from '../agents/http.js';
+import { runOpenAi } from '../agents/openai.js';
+import type { AgentCall, AgentResult } from '../agents/types.js';
+import type { Contract } from '../shared/contract.js';
+import type { Usage } from '../shared/decision.js';
+
+export interface ExecuteRequest {
+  contract: Contract;
+  agentId: string;
+  input?: unknown;
+}
+
+export interface ExecuteResult {
+  output: unknown;
+  usage: Usage;
+  latencyMs: number;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+export const executeActivities = (deps: Deps) => ({
+  /** Runs one agent. The idempotency key is the same on every retry of this step. */
+  async executeAgent(req: ExecuteRequest): Promise<ExecuteResult> {
+    const ctx = Context.current();
+    const agent = deps.agents.get(req.agentId);
+    if (!agent) throw agentFailure('refused', `agent "${req.agentId}" is not registered on this worker`);
+    const call: AgentCall = {
+      agent,
+      contract: req.contract,
+      input: req.input,
+      idempotencyKey: `${ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId}/${ctx.info.activityId}`,
+      attempt: ctx.info.attempt,
+      signal: ctx.cancellationSignal,
+    };
+    const started = performance.now();
+    let result: AgentResult;
+    switch (agent.endpoint.kind) {
+      case 'builtin':
+        result = runBuiltin(agent.endpoint.name, call);
+        break;
+      case 'openai':
+        result = await runOpenAi(call, deps.llm);
+        break;
+      case 'http':
+        result = await runHttp(call);
+        break;
+    }
+    const inputTokens = result.usage?.inputTokens ?? 0;
+    const outputTokens = result.usage?.outputTokens ?? 0;
+    const p = agent.pricing;
+    const costUsd =
+      result.usage?.costUsd ??
+      p.perCallUsd +
+        (inputTokens / 1000) * p.inputPer1kTokensUsd +
+        (outputTokens / 1000) * p.outputPer1kTokensUsd;
+    return {
+      output: result.output,
+      usage: { inputTokens, outputTokens, costUsd: Math.round(costUsd * 1e6) / 1e6 },
+      latencyMs: Math.round(performance.now() - started),
+    };
+  },
+
+  /** Checks an agent's output against the contract's outputSchema (JSON Schema). */
+  async validateOutput(req: { schema?: Record<string, unknown>; output: unknown }): Promise<string[]> {
+    if (!req.schema) return Promise.resolve([]);
+    let check;
+    try {
+      check = ajv.compile(req.schema);
+    } catch (err) {
+      return [`outputSchema is not a valid JSON Schema: ${(err as Error).message}`];
+    }
+    if (check(req.output)) return [];
+    return Promise.resolve(
+      (check.errors ?? []).map((e) => `${e.instancePath || '(output)'} ${e.message ?? 'is invalid'}`),
+    );
+  },
+});

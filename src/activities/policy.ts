@@ -1,0 +1,32 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Deps } from './deps.js';
+import { selectAgent } from '../governance/select.js';
+import type { Contract } from '../shared/contract.js';
+import type { Classification, PolicyResult, Selection } from '../shared/decision.js';
+
+export interface PolicyRequest {
+  contract: Contract;
+  classification: Classification;
+  reviewed?: boolean;
+}
+
+export const policyActivities = (deps: Deps) => ({
+  /** Cedar decides; the result carries the policy ids, explanations and the policy version. */
+  async evaluatePolicy(req: PolicyRequest): Promise<PolicyResult> {
+    return Promise.resolve(
+      deps.policy.evaluate({ ...req, agents: [...deps.agents.values()], reviewed: req.reviewed ?? false }),
+    );
+  },
+
+  /** Ranks the agents policy permitted; `preferred` is a reviewer's pick, already permitted. */
+  async selectAgent(req: { permitted: string[]; preferred?: string }): Promise<Selection> {
+    const agents = req.permitted.map((id) => {
+      const agent = deps.agents.get(id);
+      // The registry changed between decision and selection: nothing to run, never a guess.
+      if (!agent)
+        throw ApplicationFailure.nonRetryable(`agent "${id}" is no longer registered`, 'UnknownAgent');
+      return agent;
+    });
+    return Promise.resolve(selectAgent(agents, req.preferred));
+  },
+});

@@ -1,0 +1,37 @@
+// Builtin agents do deterministic work in-process: useful as zero-cost agents for demos, tests
+// and benchmarks, and as the reference for what an agent's answer looks like.
+import type { AgentCall, AgentResult } from './types.js';
+import { agentFailure } from './errors.js';
+
+type Builtin = (call: AgentCall) => AgentResult;
+
+const builtins: Record<string, Builtin> = {
+  report: ({ contract, input }) => ({
+    output: {
+      summary: `${contract.title}: ${contract.objective}`,
+      criteria: contract.acceptanceCriteria.map((criterion) => ({ criterion, status: 'addressed' })),
+      inputs: input ?? null,
+    },
+  }),
+  checklist: ({ contract }) => ({
+    output: {
+      items: contract.acceptanceCriteria.map((c, i) => `${i + 1}. ${c}`),
+      count: contract.acceptanceCriteria.length,
+    },
+  }),
+  // Fails its first attempt of every piece of work, then succeeds: shows retries in action.
+  flaky: (call) => {
+    if (call.attempt < 2) throw agentFailure('agent-error', `flaky agent failed attempt ${call.attempt}`);
+    return builtins.report!(call);
+  },
+  failing: () => {
+    throw agentFailure('agent-error', 'this agent always fails');
+  },
+  'invalid-output': () => ({ output: { unexpected: true } }),
+};
+
+export function runBuiltin(name: string, call: AgentCall): AgentResult {
+  const fn = builtins[name];
+  if (!fn) throw agentFailure('refused', `unknown builtin agent "${name}"`);
+  return fn(call);
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { loadPolicySet } from '../../governance/policy.js';
+import { AgentsFile } from '../../shared/agent.js';
+import { Contract, Plan } from '../../shared/contract.js';
+import { detectKind, readDocument, validate } from '../../shared/load.js';
+import { badInput } from '../../shared/errors.js';
+import { loadConfig } from '../../config.js';
+import { printJson } from '../output.js';
+
+function checkPolicies(dir: string, json?: boolean): void {
+  const set = loadPolicySet(dir);
+  if (json)
+    return printJson({
+      ok: true,
+      kind: 'policies',
+      dir,
+      version: set.version,
+      policies: [...set.meta.keys()],
+    });
+  process.stdout.write(`ok: ${dir} holds ${set.meta.size} valid policies (version ${set.version})\n`);
+  for (const m of set.meta.values())
+    process.stdout.write(`  ${m.id.padEnd(26)} ${m.route.padEnd(12)} ${m.explanation}\n`);
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check <path>')
+    .description('validate a contract, plan, agents file or policy folder without starting anything')
+    .option('--json', 'print one JSON document')
+    .action((path: string, opts: { json?: boolean }) => {
+      if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
+      if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
+      const doc = readDocument(path);
+      const kind = detectKind(doc, path);
+      const summary =
+        kind === 'agents'
+          ? `${validate(AgentsFile, doc, path, 'agents file').agents.length} agents`
+          : kind === 'plan'
+            ? `plan "${validate(Plan, doc, path, 'plan').id}"`
+            : `contract "${validate(Contract, doc, path, 'contract').id}"`;
+      if (opts.json) printJson({ ok: true, kind, file: path });
+      else process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
+    });
+
+  program
+    .command('policy')
+    .description('policy tools')
+    .command('check [dir]')
+    .description('validate a policy folder strictly against its schema')
+    .option('--json', 'print one JSON document')
+    .action((dir: string | undefined, opts: { json?: boolean }) =>
+      checkPolicies(dir ?? loadConfig().policiesDir, opts.json),
+    );
+}

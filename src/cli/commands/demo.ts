@@ -1,0 +1,93 @@
+// `arbiter demo`: the main job on embedded defaults. Starts the stack, submits the sample
+// contracts, answers the one human review as a demo reviewer, and prints what happened.
+import type { Command } from 'commander';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Arbiter } from '../../client.js';
+import { loadConfig } from '../../config.js';
+import { startStack } from '../../embedded/stack.js';
+import { loadContract } from '../../shared/load.js';
+import type { ContractState } from '../../shared/decision.js';
+import { installRuntime } from './stack.js';
+import { webUiLink } from '../output.js';
+
+const examples = fileURLToPath(new URL('../../../examples/contracts', import.meta.url));
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+async function untilAwaitingReview(arbiter: Arbiter, id: string): Promise<ContractState> {
+  for (;;) {
+    const state = await arbiter.status(id);
+    if (state.status === 'awaiting-review' || state.outcome) return state;
+    await sleep(200);
+  }
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'start the embedded stack, run the sample contracts with one human review, print the results',
+    )
+    .option('--keep', 'keep the stack running afterwards, to browse the Web UI (Ctrl-C stops it)')
+    .action(async (opts: { keep?: boolean }) => {
+      installRuntime('WARN');
+      const stack = await startStack(loadConfig(), (l) => process.stderr.write(`arbiter: ${l}\n`));
+      const arbiter = await Arbiter.connect(stack.config);
+      try {
+        // A fresh suffix per run: ids are run-once, and the demo should show a new run each time.
+        const run = Date.now().toString(36);
+        const files = readdirSync(examples)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort();
+        say(`Submitting ${files.length} contracts from examples/contracts (run ${run})`);
+        const ids: string[] = [];
+        for (const f of files) {
+          const contract = loadContract(join(examples, f));
+          contract.id = `${contract.id}-${run}`;
+          const { workflowId } = await arbiter.processContract(contract);
+          ids.push(workflowId);
+          say(`  started ${workflowId}`);
+        }
+        for (const id of ids) {
+          const state = await untilAwaitingReview(arbiter, id);
+          if (state.status !== 'awaiting-review' || !state.review) continue;
+          say();
+          say(`${id} waits for a human: ${state.review.why.join('; ')}`);
+          say(`  (you would run: arbiter approve ${id} --reason "...")`);
+          const answered = await arbiter.review(id, {
+            decision: 'approve',
+            reviewer: 'demo-reviewer',
+            reason: 'demo: assumptions checked',
+          });
+          say(`  approved by demo-reviewer; now ${answered.status}`);
+        }
+        say();
+        say('Results');
+        const results = await Promise.all(ids.map((id) => arbiter.result(id)));
+        for (const s of results) {
+          say(`  ${s.workflowId}`);
+          say(
+            `    domain ${s.classification?.domain} (${s.classification?.confidence})  route ${s.decision?.route}  agent ${s.agentId ?? '-'}  outcome ${s.outcome}${s.reason ? ` (${s.reason})` : ''}`,
+          );
+          say(
+            `    policies ${s.decision?.policyIds.join(', ') || 'default deny'} @ ${s.decision?.policyVersion}  cost $${s.usage.costUsd.toFixed(4)}`,
+          );
+          say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, s.workflowId)}`);
+        }
+        say();
+        say(`Audit trail of ${results[0]?.workflowId}: arbiter audit ${results[0]?.workflowId}`);
+        for (const e of results[0]?.trail ?? []) say(`  ${e.step.padEnd(9)} ${e.summary}`);
+        say();
+        say(`Every run is in the Web UI: ${stack.uiUrl}/namespaces/${stack.config.namespace}/workflows`);
+      } finally {
+        await arbiter.close();
+      }
+      if (opts.keep) {
+        say('The stack keeps running (--keep). Ctrl-C stops it.');
+        await stack.running;
+      }
+      await stack.stop();
+    });
+}

@@ -1,0 +1,19 @@
+// Shared helpers for commands: the client from the environment, and the exit code of a result.
+import { Arbiter } from '../client.js';
+import { loadConfig } from '../config.js';
+import type { ContractState } from '../shared/decision.js';
+import { EXIT } from '../shared/errors.js';
+
+export async function withClient<T>(fn: (arbiter: Arbiter) => Promise<T>): Promise<T> {
+  const arbiter = await Arbiter.connect(loadConfig());
+  try {
+    return await fn(arbiter);
+  } finally {
+    await arbiter.close();
+  }
+}
+
+export function exitCodeOf(state: ContractState): number {
+  if (state.status === 'awaiting-review') return EXIT.awaitingReview;
+  return state.outcome === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,45 @@
+// `arbiter`: a thin command line over the client library. Every user mistake becomes a clear
+// message and SPEC §3's exit code; a stack trace only with ARBITER_DEBUG=1.
+import { Command, CommanderError } from 'commander';
+import { ArbiterError, EXIT } from '../shared/errors.js';
+import { registerCheck } from './commands/check.js';
+import { registerDemo } from './commands/demo.js';
+import { registerReads } from './commands/read.js';
+import { registerReview } from './commands/review.js';
+import { registerStack } from './commands/stack.js';
+import { registerSubmit } from './commands/submit.js';
+
+const program = new Command('arbiter')
+  .description('Policy-governed orchestration of AI agents on Temporal')
+  .version('0.1.0')
+  .showHelpAfterError('(run `arbiter --help` for the command list)')
+  .exitOverride();
+
+registerDemo(program);
+registerStack(program);
+registerSubmit(program);
+registerReads(program);
+registerReview(program);
+registerCheck(program);
+
+function fail(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version are exit 0; a wrong flag or a missing argument is bad input.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  }
+  if (err instanceof ArbiterError) {
+    process.stderr.write(`arbiter: ${err.toUserText()}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`arbiter: unexpected error: ${e.message}\n`);
+  if (process.env.ARBITER_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+  else process.stderr.write('(set ARBITER_DEBUG=1 for details)\n');
+  return EXIT.failed;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = fail(err);
+}

@@ -1,0 +1,58 @@
+// Rendering for people (aligned text) and for machines (`--json`: one document on stdout).
+import type { ContractState } from '../shared/decision.js';
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function webUiLink(uiBase: string, namespace: string, workflowId: string): string {
+  return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+export function uiBaseFromEnv(defaultUi = 'http://localhost:8233'): string {
+  return process.env.ARBITER_UI_URL ?? defaultUi;
+}
+
+const money = (n: number) => `$${n.toFixed(4)}`;
+
+export function summaryLines(s: ContractState): string[] {
+  const c = s.classification;
+  const d = s.decision;
+  const lines = [
+    `${s.workflowId}  ${s.title}`,
+    `  status      ${s.status}${s.outcome ? ` (${s.outcome})` : ''}${s.reason ? `: ${s.reason}` : ''}`,
+  ];
+  if (c) lines.push(`  domain      ${c.domain} (confidence ${c.confidence}, ${c.method})`);
+  if (d) {
+    lines.push(
+      `  route       ${d.route} [${d.policyIds.join(', ') || 'default deny'}] policy ${d.policyVersion}`,
+    );
+    lines.push(
+      `  agent       ${s.agentId ?? d.agentId ?? '-'}${d.fallbacks.length ? ` (fallbacks: ${d.fallbacks.join(', ')})` : ''}`,
+    );
+  }
+  if (s.review && s.status === 'awaiting-review') {
+    lines.push(
+      `  review      waiting until ${s.review.deadline}; permitted on approval: ${s.review.permitted.join(', ')}`,
+    );
+  }
+  lines.push(
+    `  cost        ${money(s.usage.costUsd)} (${s.usage.inputTokens}+${s.usage.outputTokens} tokens)`,
+  );
+  return lines;
+}
+
+export function timelineLines(s: ContractState): string[] {
+  const lines = [`audit trail of ${s.workflowId} (${s.trail.length} events)`];
+  for (const e of s.trail) lines.push(`  ${e.at}  ${e.step.padEnd(9)}  ${e.summary}`);
+  if (s.decision?.explanation.length) {
+    lines.push('  policy explanation:');
+    for (const x of s.decision.explanation) lines.push(`    - ${x}`);
+  }
+  for (const a of s.attempts) {
+    lines.push(
+      `  attempt: ${a.agentId} ${a.ok ? 'ok' : `failed (${a.errorCategory}): ${a.error ?? ''}`}${a.latencyMs !== undefined ? `, ${a.latencyMs} ms` : ''}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,74 @@
+// Settings from the environment (SPEC §3), with an optional arbiter.config.yaml whose keys are
+// the same names; the environment wins. Secrets (API keys) only ever come from here.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { validate } from './shared/load.js';
+
+const CONFIG_FILE = 'arbiter.config.yaml';
+
+const Settings = z
+  .object({
+    TEMPORAL_ADDRESS: z.string().optional(),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().default('arbiter'),
+    TEMPORAL_API_KEY: z.string().optional(),
+    TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+    TEMPORAL_TLS_CERT: z.string().optional(),
+    TEMPORAL_TLS_KEY: z.string().optional(),
+    ARBITER_DATA_DIR: z.string().default('.arbiter'),
+    ARBITER_AGENTS: z.string().default('agents.yaml'),
+    ARBITER_POLICIES: z.string().default('policies'),
+    ARBITER_RULES: z.string().default('config/domains.yaml'),
+    ARBITER_DEV_PORT: z.coerce.number().int().min(1).max(64535).default(7233),
+  })
+  .loose();
+
+export interface Config {
+  address?: string;
+  namespace: string;
+  taskQueue: string;
+  apiKey?: string;
+  tls?: { cert?: string; key?: string } | true;
+  dataDir: string;
+  agentsFile: string;
+  policiesDir: string;
+  rulesFile: string;
+  devPort: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const file = resolve(cwd, CONFIG_FILE);
+  const fromFile = existsSync(file) ? (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const s = validate(
+    Settings,
+    { ...fromFile, ...defined },
+    existsSync(file) ? file : 'environment',
+    'settings',
+  );
+  const tls =
+    s.TEMPORAL_TLS_CERT && s.TEMPORAL_TLS_KEY
+      ? { cert: s.TEMPORAL_TLS_CERT, key: s.TEMPORAL_TLS_KEY }
+      : s.TEMPORAL_TLS === 'true' || s.TEMPORAL_API_KEY
+        ? (true as const)
+        : undefined;
+  return {
+    ...(s.TEMPORAL_ADDRESS ? { address: s.TEMPORAL_ADDRESS } : {}),
+    namespace: s.TEMPORAL_NAMESPACE,
+    taskQueue: s.TEMPORAL_TASK_QUEUE,
+    ...(s.TEMPORAL_API_KEY ? { apiKey: s.TEMPORAL_API_KEY } : {}),
+    ...(tls ? { tls } : {}),
+    dataDir: resolve(cwd, s.ARBITER_DATA_DIR),
+    agentsFile: resolve(cwd, s.ARBITER_AGENTS),
+    policiesDir: resolve(cwd, s.ARBITER_POLICIES),
+    rulesFile: resolve(cwd, s.ARBITER_RULES),
+    devPort: s.ARBITER_DEV_PORT,
+  };
+}
+
+/** The address clients use: TEMPORAL_ADDRESS, or the embedded server's. */
+export function addressOf(config: Config): string {
+  return config.address ?? `localhost:${config.devPort}`;
+}

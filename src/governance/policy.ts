@@ -1,0 +1,270 @@
+// The Cedar policy authority. Policies are read, validated in strict mode against the schema and
+// pre-parsed once per policy version; each evaluation is then an in-process call (microseconds).
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { DATA_CLASSES, type Contract, type DataClass } from '../shared/contract.js';
+import type { Agent } from '../shared/agent.js';
+import { ROUTES, type Classification, type PolicyResult, type Route } from '../shared/decision.js';
+import { parseDuration } from '../shared/duration.js';
+import { ArbiterError } from '../shared/errors.js';
+
+export const SCHEMA_FILE = 'schema.cedarschema';
+const ACTION = { type: 'Arbiter::Action', id: 'execute' };
+
+export interface PolicyMeta {
+  id: string;
+  route: Route;
+  explanation: string;
+  file: string;
+  reviewWithinMs?: number;
+}
+
+export interface PolicySet {
+  dir: string;
+  version: string;
+  schema: string;
+  policies: Record<string, string>;
+  meta: Map<string, PolicyMeta>;
+}
+
+const levelOf = (c: DataClass): number => DATA_CLASSES.indexOf(c);
+const decimal = (n: number) => ({ __extn: { fn: 'decimal', arg: n.toFixed(4) } });
+
+function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}
+
+function describe(file: string, text: string, e: cedar.DetailedError): string {
+  const loc = e.sourceLocations?.[0];
+  const where = loc ? `${file}:${lineOf(text, loc.start)}` : file;
+  return `${where}: ${e.message}${e.help ? ` (${e.help})` : ''}`;
+}
+
+function invalid(dir: string, problems: string[]): ArbiterError {
+  return new ArbiterError(
+    'POLICY_INVALID',
+    `policy set ${dir} is invalid (${problems.length} problem${problems.length > 1 ? 's' : ''})`,
+    problems,
+  );
+}
+
+/** Reads and strictly validates a policy folder. Throws POLICY_INVALID naming file and line. */
+export function loadPolicySet(dir: string): PolicySet {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw invalid(dir, [`${dir}: not a folder; it must hold *.cedar files and ${SCHEMA_FILE}`]);
+  }
+  const schemaPath = join(dir, SCHEMA_FILE);
+  if (!existsSync(schemaPath))
+    throw invalid(dir, [`${schemaPath}: missing; policies are checked against it`]);
+  const schema = readFileSync(schemaPath, 'utf8');
+  const schemaCheck = cedar.checkParseSchema(schema);
+  if (schemaCheck.type === 'failure') {
+    throw invalid(
+      dir,
+      schemaCheck.errors.map((e) => describe(schemaPath, schema, e)),
+    );
+  }
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cedar'))
+    .sort();
+  if (files.length === 0) throw invalid(dir, [`${dir}: no *.cedar files`]);
+
+  const problems: string[] = [];
+  const policies: Record<string, string> = {};
+  const meta = new Map<string, PolicyMeta>();
+  const hash = createHash('sha256').update(schema);
+  for (const name of files) {
+    const path = join(dir, name);
+    const text = readFileSync(path, 'utf8');
+    hash.update(`\0${name}\0${text}`);
+    const checked = cedar.validate({
+      schema,
+      policies: { staticPolicies: text },
+      validationSettings: { mode: 'strict' },
+    });
+    if (checked.type === 'failure') {
+      problems.push(...checked.errors.map((e) => describe(path, text, e)));
+      continue;
+    }
+    problems.push(...checked.validationErrors.map((e) => describe(path, text, e.error)));
+    const parts = cedar.policySetTextToParts(text);
+    if (parts.type === 'failure') {
+      problems.push(...parts.errors.map((e) => describe(path, text, e)));
+      continue;
+    }
+    for (const policy of parts.policies) {
+      const json = cedar.policyToJson(policy);
+      if (json.type === 'failure') continue;
+      const a = json.json.annotations ?? {};
+      const line = lineOf(text, text.indexOf(policy.split('\n')[0] ?? policy));
+      const where = `${path}:${line}`;
+      if (!a.id) {
+        problems.push(`${where}: policy has no @id("...") annotation; every policy needs a stable id`);
+        continue;
+      }
+      if (meta.has(a.id)) problems.push(`${where}: duplicate policy id "${a.id}"`);
+      const route = a.route as Route | undefined;
+      if (!route || !ROUTES.includes(route)) {
+        problems.push(`${where}: policy "${a.id}" needs @route("AGENT" | "HUMAN_REVIEW" | "REJECT")`);
+      }
+      if (!a.explanation) problems.push(`${where}: policy "${a.id}" needs an @explanation("...")`);
+      const reviewWithinMs = a.reviewWithin ? parseDuration(a.reviewWithin) : undefined;
+      if (a.reviewWithin && reviewWithinMs === undefined) {
+        problems.push(`${where}: policy "${a.id}" has @reviewWithin("${a.reviewWithin}"), not a duration`);
+      }
+      policies[a.id] = policy;
+      meta.set(a.id, {
+        id: a.id,
+        route: route ?? 'REJECT',
+        explanation: a.explanation ?? '',
+        file: path,
+        ...(reviewWithinMs !== undefined ? { reviewWithinMs } : {}),
+      });
+    }
+  }
+  if (problems.length > 0) throw invalid(dir, problems);
+
+  const version = hash.digest('hex').slice(0, 16);
+  const parsed = cedar.preparsePolicySet(version, { staticPolicies: policies });
+  if (parsed.type === 'failure')
+    throw invalid(
+      dir,
+      parsed.errors.map((e) => e.message),
+    );
+  const schemaParsed = cedar.preparseSchema(version, schema);
+  if (schemaParsed.type === 'failure')
+    throw invalid(
+      dir,
+      schemaParsed.errors.map((e) => e.message),
+    );
+  return { dir, version, schema, policies, meta };
+}
+
+export interface PolicyInput {
+  contract: Pick<Contract, 'id' | 'constraints' | 'review'>;
+  classification: Classification;
+  agents: readonly Agent[];
+  reviewed?: boolean;
+}
+
+/** Rough per-call cost used by the budget policy until measured costs exist. */
+export function estimatedCostUsd(agent: Agent): number {
+  const p = agent.pricing;
+  return p.perCallUsd + p.inputPer1kTokensUsd + p.outputPer1kTokensUsd;
+}
+
+export class PolicyEngine {
+  constructor(readonly set: PolicySet) {}
+
+  get version(): string {
+    return this.set.version;
+  }
+
+  private verdict(input: PolicyInput, agent: Agent, reviewed: boolean) {
+    const c = input.contract.constraints;
+    const answer = cedar.statefulIsAuthorized({
+      principal: { type: 'Arbiter::Agent', id: agent.id },
+      action: ACTION,
+      resource: { type: 'Arbiter::Contract', id: input.contract.id },
+      context: { reviewed },
+      preparsedPolicySetId: this.set.version,
+      preparsedSchemaName: this.set.version,
+      validateRequest: true,
+      entities: [
+        {
+          uid: { type: 'Arbiter::Agent', id: agent.id },
+          attrs: {
+            domains: agent.capabilities.domains,
+            roles: agent.capabilities.roles,
+            clearance: levelOf(agent.clearance),
+            region: agent.region ?? '',
+            estimatedCostUsd: decimal(estimatedCostUsd(agent)),
+          },
+          parents: [],
+        },
+        {
+          uid: { type: 'Arbiter::Contract', id: input.contract.id },
+          attrs: {
+            domain: input.classification.domain,
+            confidence: decimal(input.classification.confidence),
+            classifiedBy: input.classification.method,
+            dataClass: levelOf(c.dataClass),
+            region: c.region ?? '',
+            hasBudget: c.budgetUsd !== undefined,
+            budgetUsd: decimal(c.budgetUsd ?? 0),
+            reviewRequested: input.contract.review === 'always',
+          },
+          parents: [],
+        },
+      ],
+    });
+    if (answer.type === 'failure') {
+      // An evaluation error is a policy bug, and unknown means deny.
+      return {
+        agentId: agent.id,
+        permitted: false,
+        policyIds: [],
+        error: answer.errors.map((e) => e.message),
+      };
+    }
+    const { decision, diagnostics } = answer.response;
+    return {
+      agentId: agent.id,
+      permitted: decision === 'allow',
+      policyIds: [...diagnostics.reason].sort(),
+      error: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+    };
+  }
+
+  evaluate(input: PolicyInput): PolicyResult {
+    const reviewed = input.reviewed ?? false;
+    const verdicts = input.agents.map((a) => this.verdict(input, a, reviewed));
+    const permitted = verdicts.filter((v) => v.permitted).map((v) => v.agentId);
+    const fired = new Set(verdicts.flatMap((v) => v.policyIds));
+    const firedMeta = [...fired].map((id) => this.set.meta.get(id)).filter((m) => m !== undefined);
+    const reviewPolicies = firedMeta.filter((m) => m.route === 'HUMAN_REVIEW');
+    const candidates = verdicts.map(({ agentId, permitted: ok, policyIds }) => ({
+      agentId,
+      permitted: ok,
+      policyIds,
+    }));
+    const base = { candidates, policyVersion: this.set.version };
+    const lines = (ms: typeof firedMeta) => ms.map((m) => `${m.id}: ${m.explanation}`);
+
+    if (permitted.length > 0) {
+      const used = firedMeta.filter((m) => m.route === 'AGENT');
+      return {
+        ...base,
+        route: 'AGENT',
+        permitted,
+        explanation: lines(used),
+        policyIds: used.map((m) => m.id),
+      };
+    }
+    if (reviewPolicies.length > 0 && !reviewed) {
+      // Review only helps if someone could do the work once a person approved it.
+      const afterReview = this.evaluate({ ...input, reviewed: true });
+      if (afterReview.permitted.length > 0) {
+        const within = reviewPolicies.map((m) => m.reviewWithinMs).filter((v) => v !== undefined);
+        return {
+          ...base,
+          route: 'HUMAN_REVIEW',
+          permitted: [],
+          explanation: lines(reviewPolicies),
+          policyIds: reviewPolicies.map((m) => m.id),
+          ...(within.length > 0 ? { reviewWithinMs: Math.min(...within) } : {}),
+        };
+      }
+    }
+    const denials = firedMeta.filter((m) => m.route !== 'AGENT');
+    const explanation =
+      denials.length > 0
+        ? lines(denials)
+        : [
+            `no policy permits any registered agent for domain "${input.classification.domain}" (deny by default)`,
+          ];
+    return { ...base, route: 'REJECT', permitted: [], explanation, policyIds: denials.map((m) => m.id) };
+  }
+}

@@ -1,0 +1,44 @@
+// One factory for every LLM call. `maxRetries: 0`: Temporal's retry policy owns retries, so a
+// call is never retried twice over, and every attempt is visible in the history.
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, RateLimitError } from 'openai';
+import type { ErrorCategory } from '../shared/decision.js';
+
+export interface LlmSettings {
+  baseURL?: string;
+  apiKey?: string;
+  model: string;
+  timeoutMs: number;
+}
+
+export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSettings {
+  return {
+    ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+    ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
+    model: env.ARBITER_LLM_MODEL ?? 'gpt-4o-mini',
+    timeoutMs: Number(env.ARBITER_LLM_TIMEOUT_MS ?? 60_000),
+  };
+}
+
+export function createLlmClient(settings: LlmSettings, baseURL?: string): OpenAI {
+  return new OpenAI({
+    baseURL: baseURL ?? settings.baseURL,
+    // Local OpenAI-compatible servers need no key; the SDK insists on a non-empty one.
+    apiKey: settings.apiKey ?? 'not-needed',
+    maxRetries: 0,
+    timeout: settings.timeoutMs,
+  });
+}
+
+export function categorize(err: unknown): ErrorCategory {
+  if (err instanceof APIConnectionTimeoutError) return 'timeout';
+  if (err instanceof RateLimitError) return 'rate-limit';
+  if (err instanceof APIConnectionError) return 'server-error';
+  if (err instanceof APIError) {
+    const status: number = typeof err.status === 'number' ? err.status : 0;
+    if (status >= 500) return 'server-error';
+    if (status === 408) return 'timeout';
+    return 'refused';
+  }
+  if (err instanceof SyntaxError) return 'invalid-output';
+  return 'unknown';
+}

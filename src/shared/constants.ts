@@ -1,0 +1,20 @@
+// Names shared by workflows, activities and clients. Workflow-safe: no Node imports.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const SEARCH_ATTRIBUTES = {
+  plan: defineSearchAttributeKey('ArbiterPlan', SearchAttributeType.KEYWORD),
+  domain: defineSearchAttributeKey('ArbiterDomain', SearchAttributeType.KEYWORD),
+  route: defineSearchAttributeKey('ArbiterRoute', SearchAttributeType.KEYWORD),
+  agent: defineSearchAttributeKey('ArbiterAgent', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('ArbiterOutcome', SearchAttributeType.KEYWORD),
+  policyVersion: defineSearchAttributeKey('ArbiterPolicyVersion', SearchAttributeType.KEYWORD),
+  confidence: defineSearchAttributeKey('ArbiterConfidence', SearchAttributeType.DOUBLE),
+  costUsd: defineSearchAttributeKey('ArbiterCostUsd', SearchAttributeType.DOUBLE),
+} as const;
+
+export const contractWorkflowId = (contractId: string, planId?: string): string =>
+  planId ? `plan/${planId}/${contractId}` : `contract/${contractId}`;
+export const planWorkflowId = (planId: string): string => `plan/${planId}`;
+
+/** Review deadline when no policy names one. */
+export const DEFAULT_REVIEW_MS = 24 * 3_600_000;

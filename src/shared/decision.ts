@@ -1,0 +1,129 @@
+// What each step decides, as recorded in the workflow state and the audit trail (SPEC §1).
+import { z } from 'zod';
+
+export const CLASSIFY_METHODS = ['rules', 'llm', 'hybrid', 'fallback'] as const;
+export const Classification = z.object({
+  domain: z.string(),
+  confidence: z.number().min(0).max(1),
+  reasoning: z.array(z.string()),
+  method: z.enum(CLASSIFY_METHODS),
+});
+export type Classification = z.infer<typeof Classification>;
+
+export const ROUTES = ['AGENT', 'HUMAN_REVIEW', 'REJECT'] as const;
+export const Route = z.enum(ROUTES);
+export type Route = z.infer<typeof Route>;
+
+export const CandidateVerdict = z.object({
+  agentId: z.string(),
+  permitted: z.boolean(),
+  /** Ids of the policies that decided this agent's verdict. */
+  policyIds: z.array(z.string()),
+});
+export type CandidateVerdict = z.infer<typeof CandidateVerdict>;
+
+/** The policy engine's answer before selection: who may do the work, and the route. */
+export const PolicyResult = z.object({
+  route: Route,
+  permitted: z.array(z.string()),
+  candidates: z.array(CandidateVerdict),
+  explanation: z.array(z.string()),
+  policyIds: z.array(z.string()),
+  policyVersion: z.string(),
+  reviewWithinMs: z.number().int().positive().optional(),
+});
+export type PolicyResult = z.infer<typeof PolicyResult>;
+
+export const Selection = z.object({
+  agentId: z.string().nullable(),
+  fallbacks: z.array(z.string()),
+  scores: z.array(z.object({ agentId: z.string(), score: z.number(), reasons: z.array(z.string()) })),
+  timeoutsMs: z.record(z.string(), z.number()),
+});
+export type Selection = z.infer<typeof Selection>;
+
+/** SPEC §1's decision record. */
+export const Decision = z.object({
+  route: Route,
+  agentId: z.string().nullable(),
+  fallbacks: z.array(z.string()),
+  explanation: z.array(z.string()),
+  policyIds: z.array(z.string()),
+  policyVersion: z.string(),
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative().default(0),
+  outputTokens: z.number().int().nonnegative().default(0),
+  costUsd: z.number().nonnegative().default(0),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const ERROR_CATEGORIES = [
+  'timeout',
+  'agent-error',
+  'invalid-output',
+  'rate-limit',
+  'server-error',
+  'refused',
+  'unknown',
+] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+
+export interface Attempt {
+  agentId: string;
+  ok: boolean;
+  errorCategory?: ErrorCategory;
+  error?: string;
+  latencyMs?: number;
+}
+
+export interface AuditEvent {
+  at: string;
+  step: 'submitted' | 'classify' | 'policy' | 'select' | 'execute' | 'validate' | 'review' | 'outcome';
+  summary: string;
+  data?: unknown;
+}
+
+export const OUTCOMES = ['SUCCEEDED', 'FAILED', 'REJECTED'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type ContractStatus =
+  'classifying' | 'deciding' | 'awaiting-review' | 'executing' | 'completed' | 'failed' | 'rejected';
+
+export interface ReviewRecord {
+  decision: 'approve' | 'reject';
+  reviewer: string;
+  reason?: string;
+  agentId?: string;
+  at: string;
+  via: 'update' | 'signal' | 'timeout';
+}
+
+/** The contract workflow's state: answered by the `state` query, returned as its result. */
+export interface ContractState {
+  workflowId: string;
+  contractId: string;
+  planId?: string;
+  title: string;
+  status: ContractStatus;
+  classification?: Classification;
+  decision?: Decision;
+  review?: {
+    requestedAt: string;
+    deadline: string;
+    why: string[];
+    /** Agents policy permits once a reviewer approves. */
+    permitted: string[];
+    answer?: ReviewRecord;
+  };
+  attempts: Attempt[];
+  agentId?: string;
+  output?: unknown;
+  validationErrors?: string[];
+  outcome?: Outcome;
+  reason?: string;
+  usage: Usage;
+  trail: AuditEvent[];
+}

@@ -1,0 +1,92 @@
+// Loaders for JSON and YAML inputs. Every failure becomes an ArbiterError naming the file, the
+// field path and the fix; never a stack trace, never a partially loaded value.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { AgentsFile } from './agent.js';
+import { Contract, Plan } from './contract.js';
+import { badInput } from './errors.js';
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
+}
+
+/** Parses text as JSON or YAML (by extension; YAML is a superset, so it is the fallback). */
+export function parseDocument(file: string, text: string): unknown {
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw badInput(`${file}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw badInput(`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export function readDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw badInput(
+      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(err)})`,
+    );
+  }
+  return parseDocument(file, text);
+}
+
+/** Validates a value; on failure the error lists each problem as `file: path: message`. */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  file: string,
+  what: string,
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  throw badInput(
+    `${file}: invalid ${what} (${details.length} problem${details.length > 1 ? 's' : ''})`,
+    details,
+  );
+}
+
+export const loadContract = (file: string): Contract =>
+  validate(Contract, readDocument(file), file, 'contract');
+export const loadPlan = (file: string): Plan => validate(Plan, readDocument(file), file, 'plan');
+export const loadAgents = (file: string): AgentsFile =>
+  validate(AgentsFile, readDocument(file), file, 'agents file');
+
+export type Submission = { kind: 'contract'; contract: Contract } | { kind: 'plan'; plan: Plan };
+
+export type DocumentKind = 'contract' | 'plan' | 'agents';
+
+/** Tells what a document is by its shape, so `check` and `submit` accept any of them. */
+export function detectKind(value: unknown, file: string): DocumentKind {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    if ('agents' in value) return 'agents';
+    if ('contracts' in value) return 'plan';
+    if ('objective' in value || 'title' in value) return 'contract';
+  }
+  throw badInput(`${file}: not a contract, plan or agents file`, [
+    'a contract has id, title and objective; a plan has contracts[]; an agents file has agents[]',
+  ]);
+}
+
+export function loadSubmission(file: string): Submission {
+  const doc = readDocument(file);
+  const kind = detectKind(doc, file);
+  if (kind === 'plan') return { kind, plan: validate(Plan, doc, file, 'plan') };
+  if (kind === 'contract') return { kind, contract: validate(Contract, doc, file, 'contract') };
+  throw badInput(`${file}: an agents file cannot be submitted; point ARBITER_AGENTS at it instead`);
+}

@@ -1,0 +1,58 @@
+// The Arbiter worker: loads agents, policies and rules (bad ones stop it with exit 2), registers
+// the workflows and activities, and polls the task queue until it is told to stop.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { loadDeps, type Deps } from './activities/deps.js';
+import { addressOf, type Config } from './config.js';
+import { howToStart } from './client.js';
+import { ArbiterError } from './shared/errors.js';
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface WorkerSetup {
+  config: Config;
+  deps?: Deps;
+  /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled at start. */
+  workflowBundle?: { codePath: string };
+  options?: Partial<WorkerOptions>;
+}
+
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  const address = addressOf(config);
+  try {
+    return await NativeConnection.connect({
+      address,
+      ...(config.tls
+        ? {
+            tls:
+              config.tls === true
+                ? true
+                : {
+                    clientCertPair: {
+                      crt: Buffer.from(config.tls.cert ?? ''),
+                      key: Buffer.from(config.tls.key ?? ''),
+                    },
+                  },
+          }
+        : {}),
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+    });
+  } catch (err) {
+    throw new ArbiterError('TEMPORAL_UNREACHABLE', howToStart(address), [
+      (err as Error).message.split('\n')[0] ?? '',
+    ]);
+  }
+}
+
+export async function createWorker(setup: WorkerSetup, connection: NativeConnection): Promise<Worker> {
+  const deps = setup.deps ?? loadDeps(setup.config);
+  return Worker.create({
+    connection,
+    namespace: setup.config.namespace,
+    taskQueue: setup.config.taskQueue,
+    activities: createActivities(deps),
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    ...setup.options,
+  });
+}

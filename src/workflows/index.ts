@@ -1,0 +1,2 @@
+// Everything the worker registers as a workflow type.
+export { contractWorkflow } from './contract.js';
