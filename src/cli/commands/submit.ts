@@ -78,7 +78,7 @@ async function submit(opts: SubmitOptions): Promise<number> {
     } else {
       const timedOut = Symbol('timeout');
       const first = await Promise.race([result, sleep(timeoutMs, timedOut)]);
-      state = first === timedOut ? await arbiter.status(submitted.workflowId) : (first);
+      state = first === timedOut ? await arbiter.status(submitted.workflowId) : first;
     }
     if (opts.json) printJson({ ...state, started: submitted.started, webUi: link });
     else process.stdout.write(`${summaryLines(state).join('\n')}\n`);

@@ -1,0 +1,60 @@
+// Records workflow histories for the replay tests (test/replay/histories). Run it when a
+// workflow changes in a way that is *meant* to be incompatible, and never otherwise: the
+// checked-in histories are how we prove old runs still replay on new code.
+//   npx tsx scripts/record-histories.ts
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Arbiter } from '../src/client.js';
+import { loadConfig } from '../src/config.js';
+import { startDevServer } from '../src/embedded/devServer.js';
+import { loadContract } from '../src/shared/load.js';
+import { connectWorker, createWorker } from '../src/worker.js';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const out = new URL('../test/replay/histories/', import.meta.url).pathname;
+mkdirSync(out, { recursive: true });
+const server = await startDevServer({ port: 17999 });
+const dataDir = mkdtempSync(join(tmpdir(), 'arbiter-record-'));
+const agentsFile = join(dataDir, 'agents.yaml');
+writeFileSync(
+  agentsFile,
+  `agents:
+  - { id: broken, description: always fails, capabilities: { domains: [data, finance] }, endpoint: { kind: builtin, name: failing }, clearance: confidential }
+  - { id: analyst, description: reports, capabilities: { domains: [data, finance] }, endpoint: { kind: builtin, name: report }, clearance: confidential, pricing: { perCallUsd: 0.01 } }
+`,
+);
+const config = { ...loadConfig(), address: server.address, taskQueue: 'record', dataDir, agentsFile };
+const connection = await connectWorker(config);
+const worker = await createWorker({ config }, connection);
+const arbiter = await Arbiter.connect(config);
+const example = (name: string) =>
+  loadContract(new URL(`../examples/contracts/${name}.yaml`, import.meta.url).pathname);
+
+await worker.runUntil(async () => {
+  const cases = {
+    'contract-fallback': example('analytics-dashboard'),
+    'contract-review-approved': example('quarterly-forecast'),
+    'contract-rejected': example('patient-records'),
+  };
+  for (const [name, contract] of Object.entries(cases)) {
+    const { workflowId } = await arbiter.processContract(contract);
+    if (name === 'contract-review-approved') {
+      for (;;) {
+        const s = await arbiter.status(workflowId);
+        if (s.status === 'awaiting-review') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await arbiter.review(workflowId, { decision: 'approve', reviewer: 'recorder' });
+    }
+    await arbiter.result(workflowId);
+    const history = await arbiter.client.workflow.getHandle(workflowId).fetchHistory();
+    writeFileSync(join(out, `${name}.json`), historyToJSON(history));
+    console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
+  }
+});
+await arbiter.close();
+await connection.close();
+await server.stop();

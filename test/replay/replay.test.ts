@@ -1,0 +1,27 @@
+// Checked-in histories must replay on the current workflow code: a change that would break
+// running workflows fails here, before users see a non-determinism error.
+import { readdirSync, readFileSync } from 'node:fs';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+
+const dir = new URL('./histories/', import.meta.url).pathname;
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('replay', () => {
+  it('has histories of every kind of contract run', () => {
+    expect(files.sort()).toEqual([
+      'contract-fallback.json',
+      'contract-rejected.json',
+      'contract-review-approved.json',
+    ]);
+  });
+
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(`${dir}${file}`, 'utf8')));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file),
+    ).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,48 @@
+// Starts one real Temporal dev server (in memory, headless) for the whole run and bundles the
+// workflow code once; every test file connects to that server and reuses that bundle.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startDevServer, type DevServer } from '../../src/embedded/devServer.js';
+import { workflowsPath } from '../../src/worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let server: DevServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  const [started, bundle] = await Promise.all([
+    freePort().then((port) => startDevServer({ port })),
+    bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
+  ]);
+  server = started;
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-bundle-'));
+  const workflowBundlePath = join(dir, 'workflows.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', workflowBundlePath);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}

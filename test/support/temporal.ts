@@ -1,0 +1,73 @@
+// Helpers for tests that run workflows on the real dev server started by globalSetup.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { loadDeps } from '../../src/activities/deps.js';
+import { loadConfig, type Config } from '../../src/config.js';
+
+let runtimeInstalled = false;
+let counter = 0;
+
+export const repoFile = (path: string) => new URL(`../../${path}`, import.meta.url).pathname;
+
+/** A config for one test: its own task queue and data dir, the shared server. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const dataDir = mkdtempSync(join(tmpdir(), 'arbiter-test-'));
+  counter += 1;
+  return {
+    ...loadConfig({}, repoFile('')),
+    address: inject('temporalAddress'),
+    taskQueue: `test-${process.pid}-${counter}-${Date.now().toString(36)}`,
+    dataDir,
+    ...overrides,
+  };
+}
+
+/** Writes an agents file into a temp dir and returns its path. */
+export function agentsFile(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-agents-'));
+  const file = join(dir, 'agents.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Copies the default policies, applying text edits, into a temp folder. */
+export function policiesWith(edit: (file: string, text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-policies-'));
+  cpSync(repoFile('policies'), dir, { recursive: true });
+  for (const f of ['routing.cedar', 'data.cedar', 'review.cedar']) {
+    const path = join(dir, f);
+    writeFileSync(path, edit(f, readFileSync(path, 'utf8')));
+  }
+  return dir;
+}
+
+export async function clientFor(config: Config): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: config.address! });
+  return { client: new Client({ connection, namespace: config.namespace }), connection };
+}
+
+/** Runs `fn` while a real worker (real activities, shared workflow bundle) polls the config's queue. */
+export async function withWorker<T>(config: Config, fn: () => Promise<T>): Promise<T> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    runtimeInstalled = true;
+  }
+  const connection = await NativeConnection.connect({ address: config.address! });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      activities: createActivities(loadDeps(config)),
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
+    return await worker.runUntil(fn);
+  } finally {
+    await connection.close();
+  }
+}

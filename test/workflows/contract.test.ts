@@ -1,0 +1,214 @@
+// The contract workflow on a real Temporal dev server, with real activities and real Cedar.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditFileName } from '../../src/activities/audit.js';
+import { loadPolicySet } from '../../src/governance/policy.js';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/constants.js';
+import type { Contract } from '../../src/shared/contract.js';
+import type { ContractState } from '../../src/shared/decision.js';
+import { reviewSignal, reviewUpdate, stateQuery } from '../../src/shared/messages.js';
+import { Contract as ContractSchema } from '../../src/shared/contract.js';
+import {
+  agentsFile,
+  clientFor,
+  policiesWith,
+  repoFile,
+  testConfig,
+  withWorker,
+} from '../support/temporal.js';
+import type { Client, Connection } from '@temporalio/client';
+import type { contractWorkflow } from '../../src/workflows/index.js';
+import type { Config } from '../../src/config.js';
+
+type Workflow = typeof contractWorkflow;
+
+const contract = (over: Partial<Contract> & { id: string }): Contract =>
+  ContractSchema.parse({
+    title: 'Engagement metrics dashboard',
+    objective: 'Design the analytics dashboard and its metrics for engagement data.',
+    acceptanceCriteria: ['lists the metrics'],
+    ...over,
+  });
+
+const agent = (id: string, builtin: string, extra = '') => `
+  - id: ${id}
+    description: test agent ${id}
+    capabilities: { domains: [data, finance, general] }
+    endpoint: { kind: builtin, name: ${builtin} }
+    clearance: confidential
+    ${extra}`;
+
+let connection: Connection;
+let client: Client;
+let base: Config;
+
+beforeAll(async () => {
+  base = testConfig();
+  ({ client, connection } = await clientFor(base));
+});
+afterAll(async () => {
+  await connection.close();
+});
+
+async function run(config: Config, c: Contract): Promise<ContractState> {
+  return client.workflow.execute<Workflow>('contractWorkflow', {
+    taskQueue: config.taskQueue,
+    workflowId: `contract/${c.id}-${Date.now().toString(36)}`,
+    args: [{ contract: c }],
+  });
+}
+
+describe('contract workflow', () => {
+  it('records classification, policy decision, agent, validated output, audit trail and search attributes', async () => {
+    const config = testConfig({ agentsFile: agentsFile(`agents:${agent('analyst', 'report')}`) });
+    const c = contract({
+      id: 'happy',
+      outputSchema: { type: 'object', required: ['summary', 'criteria'] },
+    });
+    const workflowId = `contract/happy-${Date.now().toString(36)}`;
+    const state = await withWorker(config, () =>
+      client.workflow.execute<Workflow>('contractWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [{ contract: c }],
+      }),
+    );
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.classification).toMatchObject({ domain: 'data', method: 'rules' });
+    expect(state.decision).toMatchObject({
+      route: 'AGENT',
+      agentId: 'analyst',
+      policyIds: ['capability-match'],
+      policyVersion: loadPolicySet(repoFile('policies')).version,
+    });
+    expect((state.output as { summary: string }).summary).toContain('Engagement');
+    expect(state.trail.map((e) => e.step)).toEqual([
+      'submitted',
+      'classify',
+      'policy',
+      'select',
+      'execute',
+      'validate',
+      'outcome',
+    ]);
+
+    const described = await client.workflow.getHandle(workflowId).describe();
+    const sa = described.typedSearchAttributes;
+    expect(sa.get(SEARCH_ATTRIBUTES.domain)).toBe('data');
+    expect(sa.get(SEARCH_ATTRIBUTES.route)).toBe('AGENT');
+    expect(sa.get(SEARCH_ATTRIBUTES.agent)).toBe('analyst');
+    expect(sa.get(SEARCH_ATTRIBUTES.outcome)).toBe('SUCCEEDED');
+    expect(sa.get(SEARCH_ATTRIBUTES.policyVersion)).toBe(state.decision?.policyVersion);
+    expect(sa.get(SEARCH_ATTRIBUTES.confidence)).toBe(state.classification?.confidence);
+    expect(sa.get(SEARCH_ATTRIBUTES.costUsd)).toBe(0);
+
+    const file = join(config.dataDir, 'audit', auditFileName(workflowId));
+    expect(existsSync(file)).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ outcome: 'SUCCEEDED', workflowId });
+  });
+
+  it('retries an agent that throws, per the execute step retry policy', async () => {
+    const config = testConfig({ agentsFile: agentsFile(`agents:${agent('wobbly', 'flaky')}`) });
+    const workflowId = `contract/flaky-${Date.now().toString(36)}`;
+    const state = await withWorker(config, () =>
+      client.workflow.execute<Workflow>('contractWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [{ contract: contract({ id: 'flaky' }) }],
+      }),
+    );
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.attempts).toEqual([expect.objectContaining({ agentId: 'wobbly', ok: true })]);
+    // The history shows the execute activity completed on its second attempt.
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toContain(2);
+  });
+
+  it('falls back to the next permitted agent when one keeps failing or returns invalid output', async () => {
+    const config = testConfig({
+      agentsFile: agentsFile(
+        `agents:${agent('a-broken', 'failing')}${agent('b-sloppy', 'invalid-output', 'pricing: { perCallUsd: 0.01 }')}${agent('c-solid', 'report', 'pricing: { perCallUsd: 0.02 }')}`,
+      ),
+    });
+    const state = await withWorker(config, () =>
+      run(config, contract({ id: 'fallback', outputSchema: { type: 'object', required: ['summary'] } })),
+    );
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.decision).toMatchObject({ agentId: 'c-solid', fallbacks: ['b-sloppy', 'c-solid'] });
+    expect(state.attempts).toEqual([
+      expect.objectContaining({ agentId: 'a-broken', ok: false, errorCategory: 'agent-error' }),
+      expect.objectContaining({ agentId: 'b-sloppy', ok: false, errorCategory: 'invalid-output' }),
+      expect.objectContaining({ agentId: 'c-solid', ok: true }),
+    ]);
+  });
+
+  it('rejects by policy when no agent is cleared for the data, with the policy and its explanation', async () => {
+    const config = testConfig({ agentsFile: agentsFile(`agents:${agent('analyst', 'report')}`) });
+    const state = await withWorker(config, () =>
+      run(config, contract({ id: 'pii', constraints: { dataClass: 'pii' } })),
+    );
+    expect(state.outcome).toBe('REJECTED');
+    expect(state.attempts).toEqual([]);
+    expect(state.decision).toMatchObject({ route: 'REJECT', policyIds: ['clearance'] });
+    expect(state.reason).toContain('clearance');
+  });
+
+  it('waits for a human when policy asks, refuses wrong answers, and records who approved', async () => {
+    const config = testConfig({
+      agentsFile: agentsFile(`agents:${agent('analyst', 'report')}${agent('other', 'checklist')}`),
+    });
+    const workflowId = `contract/review-${Date.now().toString(36)}`;
+    const c = contract({ id: 'review', review: 'always' });
+    const state = await withWorker(config, async () => {
+      const handle = await client.workflow.start<Workflow>('contractWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [{ contract: c }],
+      });
+      await expect
+        .poll(async () => (await handle.query(stateQuery)).status, { timeout: 20_000 })
+        .toBe('awaiting-review');
+      const waiting = await handle.query(stateQuery);
+      expect(waiting.decision).toMatchObject({ route: 'HUMAN_REVIEW', policyIds: ['review-requested'] });
+      expect(waiting.review?.permitted.sort()).toEqual(['analyst', 'other']);
+
+      await expect(
+        handle.executeUpdate(reviewUpdate, {
+          args: [{ decision: 'approve', reviewer: 'eve', agentId: 'ghost' }],
+        }),
+      ).rejects.toThrow(WorkflowUpdateFailedError);
+      await expect(
+        handle.executeUpdate(reviewUpdate, { args: [{ decision: 'reject', reviewer: 'eve' }] }),
+      ).rejects.toThrow(WorkflowUpdateFailedError);
+      // A malformed signal (the Web UI path) is audited and ignored, never decisive.
+      await handle.signal(reviewSignal, { decision: 'approve', reviewer: '' });
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'alice', reason: 'looks fine', agentId: 'other' }],
+      });
+      return handle.result();
+    });
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.agentId).toBe('other');
+    expect(state.review?.answer).toMatchObject({ decision: 'approve', reviewer: 'alice', via: 'update' });
+    const reviewNotes = state.trail.filter((e) => e.step === 'review').map((e) => e.summary);
+    expect(reviewNotes.some((s) => s.startsWith('ignored a review signal'))).toBe(true);
+    expect(reviewNotes.some((s) => s.includes('approve by alice'))).toBe(true);
+  });
+
+  it('rejects with "review timed out" when nobody answers before the policy deadline', async () => {
+    const policiesDir = policiesWith((_f, text) =>
+      text.replaceAll('@reviewWithin("PT24H")', '@reviewWithin("PT1S")'),
+    );
+    const config = testConfig({
+      agentsFile: agentsFile(`agents:${agent('analyst', 'report')}`),
+      policiesDir,
+    });
+    const state = await withWorker(config, () => run(config, contract({ id: 'timeout', review: 'always' })));
+    expect(state.outcome).toBe('REJECTED');
+    expect(state.reason).toBe('review timed out');
+    expect(state.review?.answer).toMatchObject({ decision: 'reject', via: 'timeout' });
+  });
+});
