@@ -13,7 +13,7 @@ try {
     contract.id = `${contract.id}-${Date.now().toString(36)}`;
     const { workflowId } = await arbiter.processContract(contract);
     console.log(`started ${workflowId}`);
-    const state = await arbiter.result(workflowId);
+    const state = await arbiter.contractResult(workflowId);
     console.log(
       `${state.outcome}: domain ${state.classification?.domain}, route ${state.decision?.route}, agent ${state.agentId}`,
     );

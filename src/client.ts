@@ -3,21 +3,31 @@
 import {
   Client,
   Connection,
+  WorkflowFailedError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { addressOf, loadConfig, type Config } from './config.js';
-import { contractWorkflowId } from './shared/constants.js';
-import { Contract } from './shared/contract.js';
+import { contractWorkflowId, planWorkflowId } from './shared/constants.js';
+import { Contract, Plan } from './shared/contract.js';
 import type { ContractState } from './shared/decision.js';
 import { ArbiterError } from './shared/errors.js';
 import { validate } from './shared/load.js';
-import { reviewUpdate, stateQuery, type ReviewAnswer } from './shared/messages.js';
-import type { contractWorkflow } from './workflows/index.js';
+import { cancelReasonSignal, reviewUpdate, stateQuery, type ReviewAnswer } from './shared/messages.js';
+import type { PlanState } from './shared/plan.js';
+import type { contractWorkflow, planWorkflow } from './workflows/index.js';
 
-export type { Contract, ContractState, ReviewAnswer };
+export type { Contract, ContractState, Plan, PlanState, ReviewAnswer };
+export type RunState = ContractState | PlanState;
+
+export const isPlanState = (s: RunState): s is PlanState => (s as PlanState).kind === 'plan';
+
+function onlyContract(id: string, s: RunState): ContractState {
+  if (isPlanState(s)) throw new ArbiterError('NOT_FOUND', `${id} is a plan, not a contract`);
+  return s;
+}
 
 export function howToStart(address: string): string {
   return (
@@ -87,17 +97,41 @@ export class Arbiter {
   /** Starts one contract as `contract/<id>`; the same id twice returns the first run. */
   async processContract(contract: Contract): Promise<Submitted> {
     const valid = validate(Contract, contract, 'contract', 'contract');
-    const workflowId = contractWorkflowId(valid.id);
+    return this.startOnce(
+      'contractWorkflow',
+      contractWorkflowId(valid.id),
+      [{ contract: valid }],
+      `contract ${valid.id}: ${valid.title}`,
+    );
+  }
+
+  /** Starts a plan as `plan/<id>`, its contracts as `plan/<id>/<contractId>`; same id = same run. */
+  async processPlan(plan: Plan): Promise<Submitted> {
+    const valid = validate(Plan, plan, 'plan', 'plan');
+    return this.startOnce(
+      'planWorkflow',
+      planWorkflowId(valid.id),
+      [{ plan: valid }],
+      `plan ${valid.id}: ${valid.title}`,
+    );
+  }
+
+  private async startOnce(
+    type: 'contractWorkflow' | 'planWorkflow',
+    workflowId: string,
+    args: Parameters<typeof contractWorkflow> | Parameters<typeof planWorkflow>,
+    summary: string,
+  ): Promise<Submitted> {
     try {
-      await this.client.workflow.start<typeof contractWorkflow>('contractWorkflow', {
+      await this.client.workflow.start(type, {
         taskQueue: this.config.taskQueue,
         workflowId,
-        args: [{ contract: valid }],
+        args,
         // An id that runs or ran is refused by the server, atomically, even for concurrent
         // submissions: exactly one caller starts the run, the others get the existing one.
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `contract ${valid.id}: ${valid.title}`,
+        staticSummary: summary,
       });
       return { workflowId, started: true };
     } catch (err) {
@@ -107,10 +141,10 @@ export class Arbiter {
   }
 
   /** Resolves a user's id (`contract/x`, `plan/p/x` or a bare `x`) to an existing workflow. */
-  async resolve(id: string): Promise<WorkflowHandle<typeof contractWorkflow>> {
-    const candidates = id.includes('/') ? [id] : [contractWorkflowId(id), `plan/${id}`];
+  async resolve(id: string): Promise<WorkflowHandle> {
+    const candidates = id.includes('/') ? [id] : [contractWorkflowId(id), planWorkflowId(id)];
     for (const workflowId of candidates) {
-      const handle = this.client.workflow.getHandle<typeof contractWorkflow>(workflowId);
+      const handle = this.client.workflow.getHandle(workflowId);
       try {
         await handle.describe();
         return handle;
@@ -123,22 +157,54 @@ export class Arbiter {
     ]);
   }
 
-  /** The contract's state: live from the workflow while it runs, from its result once closed. */
-  async status(id: string): Promise<ContractState> {
+  /**
+   * The state of a contract or plan: live from the workflow while it runs, from its result once
+   * completed, and from a query (which needs a worker) once cancelled or terminated.
+   */
+  async status(id: string): Promise<RunState> {
     const handle = await this.resolve(id);
     const { status } = await handle.describe();
-    if (status.name === 'RUNNING') return handle.query(stateQuery);
-    if (status.name === 'COMPLETED') return handle.result();
-    throw new ArbiterError('CONTRACT_FAILED', `${handle.workflowId} ended as ${status.name}`);
+    if (status.name === 'COMPLETED') return (await handle.result()) as RunState;
+    return handle.query<RunState>('state');
   }
 
-  /** Waits for the contract's end and returns its final state. */
-  async result(id: string): Promise<ContractState> {
-    return (await this.resolve(id)).result();
+  /** Waits for the end of a contract or plan and returns its final state. */
+  async result(id: string): Promise<RunState> {
+    const handle = await this.resolve(id);
+    try {
+      return (await handle.result()) as RunState;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return handle.query<RunState>('state');
+      throw err;
+    }
   }
 
-  async audit(id: string): Promise<ContractState> {
+  /** A contract's final state; throws NOT_FOUND for a plan id. */
+  async contractResult(id: string): Promise<ContractState> {
+    return onlyContract(id, await this.result(id));
+  }
+
+  /** A contract's current state; throws NOT_FOUND for a plan id. */
+  async contractStatus(id: string): Promise<ContractState> {
+    return onlyContract(id, await this.status(id));
+  }
+
+  async audit(id: string): Promise<RunState> {
     return this.status(id);
+  }
+
+  /** Cancels a plan (and its running contracts) or a contract, recording who and why. */
+  async cancel(id: string, reason: string, by: string): Promise<void> {
+    const handle = await this.resolve(id);
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') {
+      throw new ArbiterError(
+        'BAD_INPUT',
+        `${handle.workflowId} has already ended (${status.name}); nothing to cancel`,
+      );
+    }
+    await handle.signal(cancelReasonSignal, { reason, by });
+    await handle.cancel();
   }
 
   /** Answers a review. Mistakes (wrong id, not waiting, forbidden agent) are refused at once. */

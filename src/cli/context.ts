@@ -1,7 +1,6 @@
 // Shared helpers for commands: the client from the environment, and the exit code of a result.
-import { Arbiter } from '../client.js';
+import { Arbiter, isPlanState, type RunState } from '../client.js';
 import { loadConfig } from '../config.js';
-import type { ContractState } from '../shared/decision.js';
 import { EXIT } from '../shared/errors.js';
 
 export async function withClient<T>(fn: (arbiter: Arbiter) => Promise<T>): Promise<T> {
@@ -13,7 +12,11 @@ export async function withClient<T>(fn: (arbiter: Arbiter) => Promise<T>): Promi
   }
 }
 
-export function exitCodeOf(state: ContractState): number {
+export function exitCodeOf(state: RunState): number {
+  if (isPlanState(state)) {
+    if (state.status === 'running') return EXIT.awaitingReview;
+    return state.nodes.every((n) => n.status === 'succeeded') ? EXIT.ok : EXIT.failed;
+  }
   if (state.status === 'awaiting-review') return EXIT.awaitingReview;
   return state.outcome === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
 }

@@ -1,5 +1,7 @@
 // Rendering for people (aligned text) and for machines (`--json`: one document on stdout).
 import type { ContractState } from '../shared/decision.js';
+import type { PlanState } from '../shared/plan.js';
+import { isPlanState, type RunState } from '../client.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -14,6 +16,25 @@ export function uiBaseFromEnv(defaultUi = 'http://localhost:8233'): string {
 }
 
 const money = (n: number) => `$${n.toFixed(4)}`;
+
+export function planLines(p: PlanState): string[] {
+  const counts = new Map<string, number>();
+  for (const n of p.nodes) counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
+  const lines = [
+    `${p.workflowId}  ${p.title}`,
+    `  status      ${p.status}${p.cancelReason ? ` (${p.cancelReason})` : ''}; ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`,
+    `  strategy    ${p.strategy}, at most ${p.maxParallel} at a time; cost ${money(p.costUsd)}`,
+  ];
+  for (const n of p.nodes) {
+    const detail = [n.domain, n.route, n.agentId].filter(Boolean).join(' / ');
+    lines.push(`  ${n.id.padEnd(24)} ${n.status.padEnd(10)} ${detail}${n.reason ? `  ${n.reason}` : ''}`);
+  }
+  return lines;
+}
+
+export function stateLines(s: RunState): string[] {
+  return isPlanState(s) ? planLines(s) : summaryLines(s);
+}
 
 export function summaryLines(s: ContractState): string[] {
   const c = s.classification;

@@ -14,8 +14,8 @@ export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSet
   return {
     ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
     ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
-    model: env.ARBITER_LLM_MODEL ?? 'gpt-4o-mini',
-    timeoutMs: Number(env.ARBITER_LLM_TIMEOUT_MS ?? 60_000),
+    model: env.ARBITER_LLM_MODEL || 'gpt-4o-mini',
+    timeoutMs: Number(env.ARBITER_LLM_TIMEOUT_MS || 60_000),
   };
 }
 

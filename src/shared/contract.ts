@@ -61,6 +61,26 @@ export const Plan = z
   })
   .strict()
   .superRefine((plan, ctx) => {
+    if (plan.strategy === 'conditional') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy'],
+        message:
+          'strategy "conditional" is not available in this version; use dependency-aware, sequential or parallel',
+      });
+    }
+    if (plan.strategy === 'parallel') {
+      plan.contracts.forEach((c, i) => {
+        if (c.dependsOn.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['contracts', i, 'dependsOn'],
+            message:
+              'a parallel plan has no dependencies; use strategy dependency-aware to run in dependency order',
+          });
+        }
+      });
+    }
     for (const p of graphProblems(plan.contracts)) {
       if (p.kind === 'duplicate') {
         ctx.addIssue({

@@ -81,16 +81,33 @@ export interface Attempt {
 
 export interface AuditEvent {
   at: string;
-  step: 'submitted' | 'classify' | 'policy' | 'select' | 'execute' | 'validate' | 'review' | 'outcome';
+  step:
+    | 'submitted'
+    | 'classify'
+    | 'policy'
+    | 'select'
+    | 'execute'
+    | 'validate'
+    | 'review'
+    | 'stage'
+    | 'cancel'
+    | 'outcome';
   summary: string;
   data?: unknown;
 }
 
-export const OUTCOMES = ['SUCCEEDED', 'FAILED', 'REJECTED'] as const;
+export const OUTCOMES = ['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELLED'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export type ContractStatus =
-  'classifying' | 'deciding' | 'awaiting-review' | 'executing' | 'completed' | 'failed' | 'rejected';
+  | 'classifying'
+  | 'deciding'
+  | 'awaiting-review'
+  | 'executing'
+  | 'completed'
+  | 'failed'
+  | 'rejected'
+  | 'cancelled';
 
 export interface ReviewRecord {
   decision: 'approve' | 'reject';

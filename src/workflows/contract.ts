@@ -4,7 +4,9 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -23,7 +25,14 @@ import type {
   Outcome,
   PolicyResult,
 } from '../shared/decision.js';
-import { reviewSignal, reviewUpdate, stateQuery, type ReviewAnswer } from '../shared/messages.js';
+import {
+  cancelReasonSignal,
+  reviewSignal,
+  reviewUpdate,
+  stateQuery,
+  type CancelRequest,
+  type ReviewAnswer,
+} from '../shared/messages.js';
 import { reviewProblem } from './review.js';
 
 export interface ContractInput {
@@ -89,6 +98,10 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       },
     },
   );
+  let cancel: CancelRequest | undefined;
+  setHandler(cancelReasonSignal, (req) => {
+    cancel = req;
+  });
   setHandler(reviewSignal, (a) => {
     const problem = reviewProblem(a, waitingForReview, reviewPermitted);
     if (problem) note('review', `ignored a review signal: ${problem}`, a);
@@ -97,7 +110,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
 
   const finish = async (outcome: Outcome, reason?: string): Promise<ContractState> => {
     state.outcome = outcome;
-    state.status = outcome === 'SUCCEEDED' ? 'completed' : outcome === 'REJECTED' ? 'rejected' : 'failed';
+    state.status = STATUS_OF[outcome];
     if (reason) state.reason = reason;
     note('outcome', reason ? `${outcome}: ${reason}` : outcome);
     upsertSearchAttributes([
@@ -108,149 +121,171 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     return state;
   };
 
-  note('submitted', `contract "${contract.title}"`, { dataClass: contract.constraints.dataClass });
-  if (planId) upsertSearchAttributes([{ key: SA.plan, value: planId }]);
+  try {
+    return await steps();
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Record the cancellation durably (who, why) even though the workflow is being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      const reason = cancel ? `cancelled by ${cancel.by}: ${cancel.reason}` : 'cancelled';
+      note('cancel', reason);
+      await finish('CANCELLED', reason);
+    });
+    throw err;
+  }
 
-  // 1. Classification: what kind of work is this? (The classifier never sees the agents.)
-  const classification = await classify(contract);
-  state.classification = classification;
-  note(
-    'classify',
-    `${classification.domain} (confidence ${classification.confidence}, by ${classification.method})`,
-    classification,
-  );
-  upsertSearchAttributes([
-    { key: SA.domain, value: classification.domain },
-    { key: SA.confidence, value: classification.confidence },
-  ]);
+  async function steps(): Promise<ContractState> {
+    note('submitted', `contract "${contract.title}"`, { dataClass: contract.constraints.dataClass });
+    if (planId) upsertSearchAttributes([{ key: SA.plan, value: planId }]);
 
-  // 2. Policy: Cedar decides the route and who may do the work, before anything runs.
-  state.status = 'deciding';
-  let policy: PolicyResult = await evaluatePolicy({ contract, classification });
-  const decision: Decision = {
-    route: policy.route,
-    agentId: null,
-    fallbacks: [],
-    explanation: policy.explanation,
-    policyIds: policy.policyIds,
-    policyVersion: policy.policyVersion,
-  };
-  state.decision = decision;
-  note(
-    'policy',
-    `${policy.route} under policy ${policy.policyVersion} (${policy.policyIds.join(', ') || 'default deny'})`,
-    {
-      explanation: policy.explanation,
-      candidates: policy.candidates,
-    },
-  );
-  upsertSearchAttributes([
-    { key: SA.route, value: policy.route },
-    { key: SA.policyVersion, value: policy.policyVersion },
-  ]);
-
-  // 3. Human review, when policy asks for it: a durable wait with a deadline.
-  let preferred: string | undefined;
-  if (policy.route === 'HUMAN_REVIEW') {
-    const afterApproval = await evaluatePolicy({ contract, classification, reviewed: true });
-    reviewPermitted = afterApproval.permitted;
-    const withinMs = policy.reviewWithinMs ?? DEFAULT_REVIEW_MS;
-    const since = new Date();
-    state.review = {
-      requestedAt: since.toISOString(),
-      deadline: new Date(since.getTime() + withinMs).toISOString(),
-      why: policy.explanation,
-      permitted: reviewPermitted,
-    };
-    state.status = 'awaiting-review';
-    waitingForReview = true;
-    note('review', `waiting for a reviewer until ${state.review.deadline}`, { why: policy.explanation });
-    const answered = await condition(() => answer !== undefined, withinMs);
-    waitingForReview = false;
-    const at = new Date().toISOString();
-    if (!answered || !answer) {
-      state.review.answer = {
-        decision: 'reject',
-        reviewer: 'system',
-        reason: 'review timed out',
-        at,
-        via: 'timeout',
-      };
-      note('review', 'review timed out; the safe default applies (reject)');
-      return finish('REJECTED', 'review timed out');
-    }
-    state.review.answer = { ...answer, at };
+    // 1. Classification: what kind of work is this? (The classifier never sees the agents.)
+    const classification = await classify(contract);
+    state.classification = classification;
     note(
-      'review',
-      `${answer.decision} by ${answer.reviewer} via ${answer.via}${answer.reason ? `: ${answer.reason}` : ''}`,
+      'classify',
+      `${classification.domain} (confidence ${classification.confidence}, by ${classification.method})`,
+      classification,
     );
-    if (answer.decision === 'reject')
-      return finish('REJECTED', `rejected by ${answer.reviewer}: ${answer.reason ?? ''}`);
-    policy = afterApproval;
-    preferred = answer.agentId;
+    upsertSearchAttributes([
+      { key: SA.domain, value: classification.domain },
+      { key: SA.confidence, value: classification.confidence },
+    ]);
+
+    // 2. Policy: Cedar decides the route and who may do the work, before anything runs.
     state.status = 'deciding';
-  }
-  if (policy.route !== 'AGENT') return finish('REJECTED', policy.explanation.join('; '));
+    let policy: PolicyResult = await evaluatePolicy({ contract, classification });
+    const decision: Decision = {
+      route: policy.route,
+      agentId: null,
+      fallbacks: [],
+      explanation: policy.explanation,
+      policyIds: policy.policyIds,
+      policyVersion: policy.policyVersion,
+    };
+    state.decision = decision;
+    note(
+      'policy',
+      `${policy.route} under policy ${policy.policyVersion} (${policy.policyIds.join(', ') || 'default deny'})`,
+      {
+        explanation: policy.explanation,
+        candidates: policy.candidates,
+      },
+    );
+    upsertSearchAttributes([
+      { key: SA.route, value: policy.route },
+      { key: SA.policyVersion, value: policy.policyVersion },
+    ]);
 
-  // 4. Selection among the permitted agents; the rest are fallbacks, in order.
-  const selection = await selectAgent({ permitted: policy.permitted, ...(preferred ? { preferred } : {}) });
-  decision.agentId = selection.agentId;
-  decision.fallbacks = selection.fallbacks;
-  note(
-    'select',
-    `agent ${selection.agentId ?? 'none'}${selection.fallbacks.length ? `, fallbacks ${selection.fallbacks.join(', ')}` : ''}`,
-    selection.scores,
-  );
-  if (!selection.agentId) return finish('REJECTED', 'no permitted agent is registered');
-
-  // 5. Execution and output validation, agent by agent until one delivers valid output.
-  state.status = 'executing';
-  for (const agentId of [selection.agentId, ...selection.fallbacks]) {
-    state.agentId = agentId;
-    upsertSearchAttributes([{ key: SA.agent, value: agentId }]);
-    try {
-      const result = await executeAgent.executeWithOptions(
-        {
-          startToCloseTimeout: selection.timeoutsMs[agentId] ?? 30_000,
-          retry: AGENT_RETRY,
-          summary: `execute ${contract.id} with agent ${agentId}`,
-        },
-        [{ contract, agentId, input }],
-      );
-      state.usage.inputTokens += result.usage.inputTokens;
-      state.usage.outputTokens += result.usage.outputTokens;
-      state.usage.costUsd += result.usage.costUsd;
-      note('execute', `agent ${agentId} answered in ${result.latencyMs} ms`, result.usage);
-      const errors = await validateOutput({ schema: contract.outputSchema, output: result.output });
-      if (errors.length > 0) {
-        state.attempts.push({
-          agentId,
-          ok: false,
-          errorCategory: 'invalid-output',
-          error: errors.join('; '),
-          latencyMs: result.latencyMs,
-        });
-        state.validationErrors = errors;
-        note('validate', `output of ${agentId} rejected: ${errors.join('; ')}`);
-        continue;
+    // 3. Human review, when policy asks for it: a durable wait with a deadline.
+    let preferred: string | undefined;
+    if (policy.route === 'HUMAN_REVIEW') {
+      const afterApproval = await evaluatePolicy({ contract, classification, reviewed: true });
+      reviewPermitted = afterApproval.permitted;
+      const withinMs = policy.reviewWithinMs ?? DEFAULT_REVIEW_MS;
+      const since = new Date();
+      state.review = {
+        requestedAt: since.toISOString(),
+        deadline: new Date(since.getTime() + withinMs).toISOString(),
+        why: policy.explanation,
+        permitted: reviewPermitted,
+      };
+      state.status = 'awaiting-review';
+      waitingForReview = true;
+      note('review', `waiting for a reviewer until ${state.review.deadline}`, { why: policy.explanation });
+      const answered = await condition(() => answer !== undefined, withinMs);
+      waitingForReview = false;
+      const at = new Date().toISOString();
+      if (!answered || !answer) {
+        state.review.answer = {
+          decision: 'reject',
+          reviewer: 'system',
+          reason: 'review timed out',
+          at,
+          via: 'timeout',
+        };
+        note('review', 'review timed out; the safe default applies (reject)');
+        return finish('REJECTED', 'review timed out');
       }
-      state.attempts.push({ agentId, ok: true, latencyMs: result.latencyMs });
-      state.output = result.output;
-      delete state.validationErrors;
+      state.review.answer = { ...answer, at };
       note(
-        'validate',
-        contract.outputSchema ? 'output matches outputSchema' : 'no outputSchema; output accepted',
+        'review',
+        `${answer.decision} by ${answer.reviewer} via ${answer.via}${answer.reason ? `: ${answer.reason}` : ''}`,
       );
-      decision.agentId = agentId;
-      return finish('SUCCEEDED');
-    } catch (err) {
-      const { category, message } = describeFailure(err);
-      state.attempts.push({ agentId, ok: false, errorCategory: category, error: message });
-      note('execute', `agent ${agentId} failed (${category}): ${message}`);
+      if (answer.decision === 'reject')
+        return finish('REJECTED', `rejected by ${answer.reviewer}: ${answer.reason ?? ''}`);
+      policy = afterApproval;
+      preferred = answer.agentId;
+      state.status = 'deciding';
     }
+    if (policy.route !== 'AGENT') return finish('REJECTED', policy.explanation.join('; '));
+
+    // 4. Selection among the permitted agents; the rest are fallbacks, in order.
+    const selection = await selectAgent({ permitted: policy.permitted, ...(preferred ? { preferred } : {}) });
+    decision.agentId = selection.agentId;
+    decision.fallbacks = selection.fallbacks;
+    note(
+      'select',
+      `agent ${selection.agentId ?? 'none'}${selection.fallbacks.length ? `, fallbacks ${selection.fallbacks.join(', ')}` : ''}`,
+      selection.scores,
+    );
+    if (!selection.agentId) return finish('REJECTED', 'no permitted agent is registered');
+
+    // 5. Execution and output validation, agent by agent until one delivers valid output.
+    state.status = 'executing';
+    for (const agentId of [selection.agentId, ...selection.fallbacks]) {
+      state.agentId = agentId;
+      upsertSearchAttributes([{ key: SA.agent, value: agentId }]);
+      try {
+        const result = await executeAgent.executeWithOptions(
+          {
+            startToCloseTimeout: selection.timeoutsMs[agentId] ?? 30_000,
+            retry: AGENT_RETRY,
+            summary: `execute ${contract.id} with agent ${agentId}`,
+          },
+          [{ contract, agentId, input }],
+        );
+        state.usage.inputTokens += result.usage.inputTokens;
+        state.usage.outputTokens += result.usage.outputTokens;
+        state.usage.costUsd += result.usage.costUsd;
+        note('execute', `agent ${agentId} answered in ${result.latencyMs} ms`, result.usage);
+        const errors = await validateOutput({ schema: contract.outputSchema, output: result.output });
+        if (errors.length > 0) {
+          state.attempts.push({
+            agentId,
+            ok: false,
+            errorCategory: 'invalid-output',
+            error: errors.join('; '),
+            latencyMs: result.latencyMs,
+          });
+          state.validationErrors = errors;
+          note('validate', `output of ${agentId} rejected: ${errors.join('; ')}`);
+          continue;
+        }
+        state.attempts.push({ agentId, ok: true, latencyMs: result.latencyMs });
+        state.output = result.output;
+        delete state.validationErrors;
+        note(
+          'validate',
+          contract.outputSchema ? 'output matches outputSchema' : 'no outputSchema; output accepted',
+        );
+        decision.agentId = agentId;
+        return finish('SUCCEEDED');
+      } catch (err) {
+        const { category, message } = describeFailure(err);
+        state.attempts.push({ agentId, ok: false, errorCategory: category, error: message });
+        note('execute', `agent ${agentId} failed (${category}): ${message}`);
+      }
+    }
+    return finish('FAILED', 'every permitted agent failed');
   }
-  return finish('FAILED', 'every permitted agent failed');
 }
+
+const STATUS_OF = {
+  SUCCEEDED: 'completed',
+  FAILED: 'failed',
+  REJECTED: 'rejected',
+  CANCELLED: 'cancelled',
+} as const satisfies Record<Outcome, ContractState['status']>;
 
 function describeFailure(err: unknown): { category: ErrorCategory; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -1,2 +1,3 @@
 // Everything the worker registers as a workflow type.
 export { contractWorkflow } from './contract.js';
+export { planWorkflow } from './plan.js';

@@ -18,7 +18,7 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 
 async function untilAwaitingReview(arbiter: Arbiter, id: string): Promise<ContractState> {
   for (;;) {
-    const state = await arbiter.status(id);
+    const state = await arbiter.contractStatus(id);
     if (state.status === 'awaiting-review' || state.outcome) return state;
     await sleep(200);
   }
@@ -65,7 +65,7 @@ export function registerDemo(program: Command): void {
         }
         say();
         say('Results');
-        const results = await Promise.all(ids.map((id) => arbiter.result(id)));
+        const results = await Promise.all(ids.map((id) => arbiter.contractResult(id)));
         for (const s of results) {
           say(`  ${s.workflowId}`);
           say(

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withClient, exitCodeOf } from '../context.js';
-import { printJson, summaryLines, uiBaseFromEnv, webUiLink } from '../output.js';
+import { printJson, stateLines, uiBaseFromEnv, webUiLink } from '../output.js';
 import { loadSubmission } from '../../shared/load.js';
 import { ArbiterError, badInput } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { Slug } from '../../shared/contract.js';
-import type { ContractState } from '../../shared/decision.js';
+import type { RunState } from '../../client.js';
 
 interface SubmitOptions {
   file?: string;
@@ -20,8 +20,8 @@ interface SubmitOptions {
 export function registerSubmit(program: Command): void {
   program
     .command('submit')
-    .description('start a contract from a file; the same id twice returns the same run')
-    .option('--file <file>', 'a contract (YAML or JSON)')
+    .description('start a contract or plan from a file; the same id twice returns the same run')
+    .option('--file <file>', 'a contract or plan (YAML or JSON)')
     .option('--prompt <text>', 'a request in words (needs contract generation)')
     .option('--id <id>', 'use this id instead of the one in the file')
     .option('--wait', 'wait for the outcome (exit 0 succeeded, 1 failed or rejected)')
@@ -45,19 +45,17 @@ async function submit(opts: SubmitOptions): Promise<number> {
   if (opts.timeout && timeoutMs === undefined)
     throw badInput(`--timeout "${opts.timeout}" is not a duration (e.g. 30s, 5m, PT1H)`);
   const submission = loadSubmission(opts.file);
-  if (submission.kind === 'plan') {
-    throw new ArbiterError('NOT_SUPPORTED', `${opts.file}: plans are not runnable in this build`, [
-      'submit each contract of the plan on its own with --file',
-    ]);
-  }
-  const contract = submission.contract;
   if (opts.id !== undefined) {
     const id = Slug.safeParse(opts.id);
     if (!id.success) throw badInput(`--id "${opts.id}": ${id.error.issues[0]?.message ?? 'not a slug'}`);
-    contract.id = id.data;
+    if (submission.kind === 'plan') submission.plan.id = id.data;
+    else submission.contract.id = id.data;
   }
   return withClient(async (arbiter) => {
-    const submitted = await arbiter.processContract(contract);
+    const submitted =
+      submission.kind === 'plan'
+        ? await arbiter.processPlan(submission.plan)
+        : await arbiter.processContract(submission.contract);
     const link = webUiLink(uiBaseFromEnv(), arbiter.config.namespace, submitted.workflowId);
     if (!opts.json) {
       process.stderr.write(
@@ -72,7 +70,7 @@ async function submit(opts: SubmitOptions): Promise<number> {
       return 0;
     }
     const result = arbiter.result(submitted.workflowId);
-    let state: ContractState;
+    let state: RunState;
     if (timeoutMs === undefined) {
       state = await result;
     } else {
@@ -81,7 +79,7 @@ async function submit(opts: SubmitOptions): Promise<number> {
       state = first === timedOut ? await arbiter.status(submitted.workflowId) : first;
     }
     if (opts.json) printJson({ ...state, started: submitted.started, webUi: link });
-    else process.stdout.write(`${summaryLines(state).join('\n')}\n`);
+    else process.stdout.write(`${stateLines(state).join('\n')}\n`);
     return exitCodeOf(state);
   });
 }

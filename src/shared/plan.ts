@@ -1,0 +1,36 @@
+// The plan workflow's state, as answered by its `state` query and returned as its result.
+import type { Outcome, Route } from './decision.js';
+
+export type NodeStatus =
+  'pending' | 'running' | 'awaiting-review' | 'succeeded' | 'failed' | 'rejected' | 'skipped' | 'cancelled';
+
+export interface PlanNode {
+  id: string;
+  workflowId: string;
+  dependsOn: string[];
+  status: NodeStatus;
+  outcome?: Outcome;
+  route?: Route;
+  agentId?: string;
+  domain?: string;
+  costUsd: number;
+  /** Why it failed, was rejected or skipped (`DEPENDENCY_FAILED: <id>` for skips). */
+  reason?: string;
+}
+
+export interface PlanState {
+  kind: 'plan';
+  workflowId: string;
+  planId: string;
+  title: string;
+  strategy: string;
+  maxParallel: number;
+  status: 'running' | 'completed' | 'cancelled';
+  nodes: PlanNode[];
+  costUsd: number;
+  cancelReason?: string;
+}
+
+/** True for statuses a node never leaves. */
+export const isSettled = (s: NodeStatus): boolean =>
+  s === 'succeeded' || s === 'failed' || s === 'rejected' || s === 'skipped' || s === 'cancelled';

@@ -1,0 +1,141 @@
+// The plan workflow on a real Temporal dev server: dependency order, skips, bounds, cancellation.
+import type { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Arbiter, isPlanState } from '../../src/client.js';
+import type { Config } from '../../src/config.js';
+import type { ContractState } from '../../src/shared/decision.js';
+import { loadPlan } from '../../src/shared/load.js';
+import { Plan } from '../../src/shared/contract.js';
+import type { PlanState } from '../../src/shared/plan.js';
+import { clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
+
+let config: Config;
+let client: Client;
+let connection: Connection;
+let arbiter: Arbiter;
+
+beforeAll(async () => {
+  config = testConfig();
+  ({ client, connection } = await clientFor(config));
+  arbiter = await Arbiter.connect(config);
+});
+afterAll(async () => {
+  await arbiter.close();
+  await connection.close();
+});
+
+const unique = (id: string) => `${id}-${Date.now().toString(36)}`;
+
+async function runPlan(plan: Plan): Promise<PlanState> {
+  const { workflowId } = await arbiter.processPlan(plan);
+  const state = await arbiter.result(workflowId);
+  if (!isPlanState(state)) throw new Error('expected a plan state');
+  return state;
+}
+
+describe('plan workflow', () => {
+  it('runs in dependency order, passes outputs on, and skips exactly the descendants of a rejected contract', async () => {
+    const plan = loadPlan(repoFile('examples/plans/social-analytics.yaml'));
+    plan.id = unique('social');
+    const state = await withWorker(config, () => runPlan(plan));
+    const by = Object.fromEntries(state.nodes.map((n) => [n.id, n]));
+    expect(by['data-model']?.status).toBe('succeeded');
+    expect(by.ingestion?.status).toBe('succeeded');
+    expect(by.dashboard?.status).toBe('succeeded');
+    expect(by['pii-export']).toMatchObject({ status: 'rejected', route: 'REJECT' });
+    expect(by['partner-report']).toMatchObject({
+      status: 'skipped',
+      reason: 'DEPENDENCY_FAILED: pii-export rejected',
+    });
+    expect(by['data-model']?.workflowId).toBe(`plan/${plan.id}/data-model`);
+
+    // The dashboard's agent received the data model's output as its input.
+    const dashboard = (await client.workflow
+      .getHandle(`plan/${plan.id}/dashboard`)
+      .result()) as ContractState;
+    expect(dashboard.output).toMatchObject({
+      inputs: { 'data-model': { summary: expect.stringContaining('Engagement data model') as unknown } },
+    });
+    // Nothing ran for the skipped contract.
+    const listed = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "plan/${plan.id}/partner-report"` })) {
+      listed.push(wf);
+    }
+    expect(listed).toHaveLength(0);
+  });
+
+  it('keeps at most maxParallel contracts in flight', async () => {
+    const plan = loadPlan(repoFile('examples/plans/audits-parallel.yaml'));
+    plan.id = unique('parallel');
+    const state = await withWorker(config, () => runPlan(plan));
+    expect(state.nodes.every((n) => n.status === 'succeeded')).toBe(true);
+    const history = await client.workflow.getHandle(`plan/${plan.id}`).fetchHistory();
+    let inFlight = 0;
+    let peak = 0;
+    for (const e of history.events ?? []) {
+      if (e.startChildWorkflowExecutionInitiatedEventAttributes) inFlight += 1;
+      if (e.childWorkflowExecutionCompletedEventAttributes) inFlight -= 1;
+      peak = Math.max(peak, inFlight);
+    }
+    expect(peak).toBe(2);
+  });
+
+  it('runs a sequential plan one contract at a time', async () => {
+    const plan = loadPlan(repoFile('examples/plans/launch-sequential.yaml'));
+    plan.id = unique('seq');
+    const state = await withWorker(config, () => runPlan(plan));
+    expect(state.nodes.map((n) => n.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const history = await client.workflow.getHandle(`plan/${plan.id}`).fetchHistory();
+    const kinds = (history.events ?? [])
+      .map((e) =>
+        e.startChildWorkflowExecutionInitiatedEventAttributes
+          ? 'start'
+          : e.childWorkflowExecutionCompletedEventAttributes
+            ? 'done'
+            : undefined,
+      )
+      .filter(Boolean);
+    expect(kinds).toEqual(['start', 'done', 'start', 'done', 'start', 'done']);
+  });
+
+  it('cancels a plan and its running contracts, recording who and why', async () => {
+    const plan = Plan.parse({
+      id: unique('cancel'),
+      title: 'Plan to cancel',
+      contracts: [
+        {
+          id: 'needs-review',
+          title: 'Dashboard',
+          objective: 'Design the analytics dashboard.',
+          review: 'always',
+        },
+        {
+          id: 'after',
+          title: 'After',
+          objective: 'Report the analytics metrics.',
+          dependsOn: ['needs-review'],
+        },
+      ],
+    });
+    await withWorker(config, async () => {
+      const { workflowId } = await arbiter.processPlan(plan);
+      const child = `plan/${plan.id}/needs-review`;
+      await expect
+        .poll(async () => (await arbiter.contractStatus(child).catch(() => undefined))?.status, {
+          timeout: 20_000,
+        })
+        .toBe('awaiting-review');
+      await arbiter.cancel(workflowId, 'scope changed', 'carol');
+      const state = (await arbiter.result(workflowId)) as PlanState;
+      expect(state.status).toBe('cancelled');
+      expect(state.cancelReason).toBe('cancelled by carol: scope changed');
+      const by = Object.fromEntries(state.nodes.map((n) => [n.id, n.status]));
+      expect(by).toEqual({ 'needs-review': 'cancelled', after: 'cancelled' });
+      const contract = await arbiter.contractResult(child);
+      expect(contract.outcome).toBe('CANCELLED');
+      expect(contract.trail.some((e) => e.step === 'cancel')).toBe(true);
+      const { status } = await client.workflow.getHandle(workflowId).describe();
+      expect(status.name).toBe('CANCELLED');
+    });
+  });
+});
