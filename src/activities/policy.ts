@@ -8,6 +8,7 @@ export interface PolicyRequest {
   contract: Contract;
   classification: Classification;
   reviewed?: boolean;
+  role?: string;
 }
 
 export const policyActivities = (deps: Deps) => ({

@@ -19,6 +19,19 @@ const builtins: Record<string, Builtin> = {
       count: contract.acceptanceCriteria.length,
     },
   }),
+  // A reviewer stage answers {approved, feedback}; it approves work that has content.
+  reviewer: ({ input }) => {
+    const previous = (input as { previous?: Record<string, unknown> } | undefined)?.previous ?? {};
+    const approved = Object.values(previous).some((v) => v !== null && v !== undefined);
+    return { output: { approved, feedback: approved ? 'meets the criteria' : 'no work to review' } };
+  },
+  // Sends the first round back with feedback, approves the next: shows bounded send-backs.
+  'picky-reviewer': ({ input }) => {
+    const round = (input as { round?: number } | undefined)?.round ?? 1;
+    return round < 2
+      ? { output: { approved: false, feedback: 'add the data sources behind each finding' } }
+      : { output: { approved: true, feedback: 'sources added' } };
+  },
   // Fails its first attempt of every piece of work, then succeeds: shows retries in action.
   flaky: (call) => {
     if (call.attempt < 2) throw agentFailure('agent-error', `flaky agent failed attempt ${call.attempt}`);

@@ -147,6 +147,8 @@ export interface PolicyInput {
   classification: Classification;
   agents: readonly Agent[];
   reviewed?: boolean;
+  /** The pipeline stage's role, when deciding a stage. */
+  role?: string;
 }
 
 /** Rough per-call cost used by the budget policy until measured costs exist. */
@@ -195,6 +197,7 @@ export class PolicyEngine {
             hasBudget: c.budgetUsd !== undefined,
             budgetUsd: decimal(c.budgetUsd ?? 0),
             reviewRequested: input.contract.review === 'always',
+            role: input.role ?? '',
           },
           parents: [],
         },

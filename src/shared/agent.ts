@@ -3,7 +3,15 @@
 import { z } from 'zod';
 import { DataClass, Duration, Slug } from './contract.js';
 
-export const BUILTIN_AGENTS = ['report', 'checklist', 'flaky', 'failing', 'invalid-output'] as const;
+export const BUILTIN_AGENTS = [
+  'report',
+  'checklist',
+  'reviewer',
+  'picky-reviewer',
+  'flaky',
+  'failing',
+  'invalid-output',
+] as const;
 
 const FORGED_FIELDS = ['trust', 'trustScore', 'score', 'successRate', 'reputation', 'rating'] as const;
 const forged = Object.fromEntries(

@@ -141,6 +141,8 @@ export interface ContractState {
   validationErrors?: string[];
   outcome?: Outcome;
   reason?: string;
+  /** Pipeline stages as they ran (a stage sent back by a reviewer appears once per round). */
+  stages?: { id: string; role: string; round: number; agentId: string | null; ok: boolean }[];
   usage: Usage;
   trail: AuditEvent[];
 }

@@ -24,6 +24,7 @@ import type {
   ErrorCategory,
   Outcome,
   PolicyResult,
+  Selection,
 } from '../shared/decision.js';
 import {
   cancelReasonSignal,
@@ -33,6 +34,7 @@ import {
   type CancelRequest,
   type ReviewAnswer,
 } from '../shared/messages.js';
+import { topologicalOrder } from './logic/graph.js';
 import { reviewProblem } from './review.js';
 
 export interface ContractInput {
@@ -52,6 +54,9 @@ const { recordAudit } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumAttempts: 10 },
 });
 const { executeAgent } = proxyActivities<Activities>({ startToCloseTimeout: '30s' });
+
+/** How often a reviewer stage may send work back before the contract fails. */
+const MAX_SEND_BACKS = 2;
 
 /** Retries for one agent: transient failures are retried, then the next fallback is tried. */
 const AGENT_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 };
@@ -178,6 +183,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
 
     // 3. Human review, when policy asks for it: a durable wait with a deadline.
     let preferred: string | undefined;
+    let approved = false;
     if (policy.route === 'HUMAN_REVIEW') {
       const afterApproval = await evaluatePolicy({ contract, classification, reviewed: true });
       reviewPermitted = afterApproval.permitted;
@@ -215,9 +221,12 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
         return finish('REJECTED', `rejected by ${answer.reviewer}: ${answer.reason ?? ''}`);
       policy = afterApproval;
       preferred = answer.agentId;
+      approved = true;
       state.status = 'deciding';
     }
     if (policy.route !== 'AGENT') return finish('REJECTED', policy.explanation.join('; '));
+
+    if (contract.pipeline) return runPipeline(contract.pipeline, approved);
 
     // 4. Selection among the permitted agents; the rest are fallbacks, in order.
     const selection = await selectAgent({ permitted: policy.permitted, ...(preferred ? { preferred } : {}) });
@@ -232,7 +241,24 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
 
     // 5. Execution and output validation, agent by agent until one delivers valid output.
     state.status = 'executing';
-    for (const agentId of [selection.agentId, ...selection.fallbacks]) {
+    const done = await runAgents(selection, contract.id, input, true);
+    if (!done) return finish('FAILED', 'every permitted agent failed');
+    state.output = done.output;
+    decision.agentId = done.agentId;
+    return finish('SUCCEEDED');
+  }
+
+  /**
+   * Runs the selected agent, then each fallback in order, until one delivers output that passes
+   * validation. Every attempt is recorded; nothing an agent returns changes the routing.
+   */
+  async function runAgents(
+    selection: Selection,
+    label: string,
+    agentInput: unknown,
+    validate: boolean,
+  ): Promise<{ agentId: string; output: unknown } | undefined> {
+    for (const agentId of [selection.agentId ?? '', ...selection.fallbacks].filter(Boolean)) {
       state.agentId = agentId;
       upsertSearchAttributes([{ key: SA.agent, value: agentId }]);
       try {
@@ -240,15 +266,17 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
           {
             startToCloseTimeout: selection.timeoutsMs[agentId] ?? 30_000,
             retry: AGENT_RETRY,
-            summary: `execute ${contract.id} with agent ${agentId}`,
+            summary: `execute ${label} with agent ${agentId}`,
           },
-          [{ contract, agentId, input }],
+          [{ contract, agentId, input: agentInput }],
         );
         state.usage.inputTokens += result.usage.inputTokens;
         state.usage.outputTokens += result.usage.outputTokens;
         state.usage.costUsd += result.usage.costUsd;
-        note('execute', `agent ${agentId} answered in ${result.latencyMs} ms`, result.usage);
-        const errors = await validateOutput({ schema: contract.outputSchema, output: result.output });
+        note('execute', `${label}: agent ${agentId} answered in ${result.latencyMs} ms`, result.usage);
+        const errors = validate
+          ? await validateOutput({ schema: contract.outputSchema, output: result.output })
+          : [];
         if (errors.length > 0) {
           state.attempts.push({
             agentId,
@@ -262,21 +290,102 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
           continue;
         }
         state.attempts.push({ agentId, ok: true, latencyMs: result.latencyMs });
-        state.output = result.output;
         delete state.validationErrors;
-        note(
-          'validate',
-          contract.outputSchema ? 'output matches outputSchema' : 'no outputSchema; output accepted',
-        );
-        decision.agentId = agentId;
-        return finish('SUCCEEDED');
+        if (validate) {
+          note(
+            'validate',
+            contract.outputSchema ? 'output matches outputSchema' : 'no outputSchema; output accepted',
+          );
+        }
+        return { agentId, output: result.output };
       } catch (err) {
         const { category, message } = describeFailure(err);
         state.attempts.push({ agentId, ok: false, errorCategory: category, error: message });
-        note('execute', `agent ${agentId} failed (${category}): ${message}`);
+        note('execute', `${label}: agent ${agentId} failed (${category}): ${message}`);
       }
     }
-    return finish('FAILED', 'every permitted agent failed');
+    return undefined;
+  }
+
+  /**
+   * A multi-agent pipeline: each stage is decided by policy for its role, run with the outputs of
+   * the stages it comes after, and recorded. A reviewer stage answering {approved: false} sends
+   * the work back to the stages before it, at most MAX_SEND_BACKS times.
+   */
+  async function runPipeline(
+    stages: NonNullable<Contract['pipeline']>,
+    reviewed: boolean,
+  ): Promise<ContractState> {
+    state.status = 'executing';
+    state.stages = [];
+    const outputs = new Map<string, unknown>();
+    const order = topologicalOrder(stages.map((st) => ({ id: st.id, dependsOn: st.after })));
+    const byId = new Map(stages.map((st) => [st.id, st]));
+    // The work product is the last stage that is not a review; it is what outputSchema checks.
+    const product =
+      [...order].reverse().find((id) => byId.get(id)?.role !== 'reviewer') ?? order[order.length - 1];
+    let feedback: string | undefined;
+    let round = 1;
+    for (let i = 0; i < order.length; i++) {
+      const stage = byId.get(order[i]!)!;
+      const stagePolicy = await evaluatePolicy({
+        contract,
+        classification: state.classification!,
+        reviewed,
+        role: stage.role,
+      });
+      note(
+        'stage',
+        `${stage.id} (${stage.role}): ${stagePolicy.route} [${stagePolicy.policyIds.join(', ') || 'default deny'}]`,
+        {
+          candidates: stagePolicy.candidates,
+        },
+      );
+      if (stagePolicy.route !== 'AGENT') {
+        return finish('REJECTED', `stage ${stage.id}: ${stagePolicy.explanation.join('; ')}`);
+      }
+      const selection = await selectAgent({ permitted: stagePolicy.permitted });
+      const previous = Object.fromEntries(stage.after.map((a) => [a, outputs.get(a)]));
+      const stageInput = {
+        instructions: stage.instructions ?? null,
+        input: input ?? null,
+        previous,
+        round,
+        ...(feedback ? { feedback } : {}),
+      };
+      const done = await runAgents(
+        selection,
+        `${contract.id}/${stage.id} (${stage.role})`,
+        stageInput,
+        stage.id === product,
+      );
+      const record = {
+        id: stage.id,
+        role: stage.role,
+        round,
+        agentId: done?.agentId ?? null,
+        ok: done !== undefined,
+      };
+      state.stages.push(record);
+      if (!done) return finish('FAILED', `stage ${stage.id}: every permitted ${stage.role} agent failed`);
+      outputs.set(stage.id, done.output);
+      const verdict = done.output as { approved?: unknown; feedback?: unknown } | null;
+      if (stage.role === 'reviewer' && verdict && verdict.approved === false) {
+        if (round > MAX_SEND_BACKS) {
+          return finish('FAILED', `stage ${stage.id}: the reviewer rejected the work ${round} times`);
+        }
+        feedback = typeof verdict.feedback === 'string' ? verdict.feedback : 'rejected by the reviewer';
+        note('stage', `${stage.id} sent the work back (round ${round}): ${feedback}`);
+        round += 1;
+        // Back to the first stage this reviewer comes after, to redo the work with the feedback.
+        const back = Math.min(...stage.after.map((a) => order.indexOf(a)).filter((x) => x >= 0));
+        i = (Number.isFinite(back) ? back : i) - 1;
+        continue;
+      }
+    }
+    state.output = outputs.get(product!);
+    state.decision!.agentId = state.agentId ?? null;
+    return finish('SUCCEEDED');
   }
 }
 

@@ -2,9 +2,11 @@
 // running workflows fails here, before users see a non-determinism error.
 import { readdirSync, readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const dir = new URL('./histories/', import.meta.url).pathname;
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

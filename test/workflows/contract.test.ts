@@ -9,6 +9,7 @@ import { SEARCH_ATTRIBUTES } from '../../src/shared/constants.js';
 import type { Contract } from '../../src/shared/contract.js';
 import type { ContractState } from '../../src/shared/decision.js';
 import { reviewSignal, reviewUpdate, stateQuery } from '../../src/shared/messages.js';
+import { loadContract } from '../../src/shared/load.js';
 import { Contract as ContractSchema } from '../../src/shared/contract.js';
 import {
   agentsFile,
@@ -210,5 +211,57 @@ describe('contract workflow', () => {
     expect(state.outcome).toBe('REJECTED');
     expect(state.reason).toBe('review timed out');
     expect(state.review?.answer).toMatchObject({ decision: 'reject', via: 'timeout' });
+  });
+});
+
+describe('multi-agent pipeline', () => {
+  const pipelineAgents = (reviewer: string) =>
+    agentsFile(`agents:
+  - { id: scout, description: s, capabilities: { domains: [data, research], roles: [researcher] }, endpoint: { kind: builtin, name: report }, clearance: confidential }
+  - { id: crunch, description: c, capabilities: { domains: [data, research], roles: [analyzer, writer] }, endpoint: { kind: builtin, name: report }, clearance: confidential }
+  - { id: judge, description: j, capabilities: { domains: [data, research], roles: [reviewer] }, endpoint: { kind: builtin, name: ${reviewer} }, clearance: confidential }
+`);
+  const pipeline = (id: string) => ({
+    ...loadContract(repoFile('examples/contracts/research-pipeline.yaml')),
+    id,
+  });
+
+  it('routes each stage by role, passes outputs on and records every stage', async () => {
+    const config = testConfig({ agentsFile: pipelineAgents('reviewer') });
+    const state = await withWorker(config, () => run(config, pipeline('pipe')));
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.stages?.map((s) => `${s.id}:${s.agentId}`)).toEqual([
+      'research:scout',
+      'analysis:crunch',
+      'brief:crunch',
+      'review:judge',
+    ]);
+    // The writer's output (the work product) carries the analysis it was given.
+    const output = state.output as { inputs: { previous: Record<string, unknown> } };
+    expect(Object.keys(output.inputs.previous)).toEqual(['analysis']);
+    expect(state.trail.filter((e) => e.step === 'stage')).toHaveLength(4);
+  });
+
+  it('lets a reviewer send the work back, a bounded number of times', async () => {
+    const config = testConfig({ agentsFile: pipelineAgents('picky-reviewer') });
+    const state = await withWorker(config, () => run(config, pipeline('picky')));
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.stages?.map((s) => `${s.id}@${s.round}`)).toEqual([
+      'research@1',
+      'analysis@1',
+      'brief@1',
+      'review@1',
+      'brief@2',
+      'review@2',
+    ]);
+    const output = state.output as { inputs: { feedback?: string } };
+    expect(output.inputs.feedback).toBe('add the data sources behind each finding');
+  });
+
+  it('rejects a stage whose role no permitted agent has', async () => {
+    const config = testConfig({ agentsFile: agentsFile(`agents:${agent('solo', 'report')}`) });
+    const state = await withWorker(config, () => run(config, pipeline('norole')));
+    expect(state.outcome).toBe('REJECTED');
+    expect(state.reason).toMatch(/^stage research: role-match: /);
   });
 });
