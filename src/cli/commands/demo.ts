@@ -5,15 +5,16 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Arbiter } from '../../client.js';
+import { Arbiter, isPlanState } from '../../client.js';
 import { loadConfig } from '../../config.js';
 import { startStack } from '../../embedded/stack.js';
-import { loadContract } from '../../shared/load.js';
+import { loadContract, loadPlan } from '../../shared/load.js';
 import type { ContractState } from '../../shared/decision.js';
 import { installRuntime } from './stack.js';
-import { webUiLink } from '../output.js';
+import { planLines, webUiLink } from '../output.js';
 
 const examples = fileURLToPath(new URL('../../../examples/contracts', import.meta.url));
+const plans = fileURLToPath(new URL('../../../examples/plans', import.meta.url));
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 async function untilAwaitingReview(arbiter: Arbiter, id: string): Promise<ContractState> {
@@ -61,7 +62,7 @@ export function registerDemo(program: Command): void {
             reviewer: 'demo-reviewer',
             reason: 'demo: assumptions checked',
           });
-          say(`  approved by demo-reviewer; now ${answered.status}`);
+          say(`  approved by demo-reviewer; the contract goes on (${answered.status})`);
         }
         say();
         say('Results');
@@ -74,8 +75,20 @@ export function registerDemo(program: Command): void {
           say(
             `    policies ${s.decision?.policyIds.join(', ') || 'default deny'} @ ${s.decision?.policyVersion}  cost $${s.usage.costUsd.toFixed(4)}`,
           );
+          if (s.stages)
+            say(`    stages ${s.stages.map((st) => `${st.id}(${st.role}) -> ${st.agentId}`).join(', ')}`);
           say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, s.workflowId)}`);
         }
+        say();
+        const plan = loadPlan(join(plans, 'social-analytics.yaml'));
+        plan.id = `${plan.id}-${run}`;
+        say(
+          `Plan ${plan.id}: ${plan.contracts.length} contracts, dependency-aware (examples/plans/social-analytics.yaml)`,
+        );
+        const { workflowId: planWorkflowId } = await arbiter.processPlan(plan);
+        const planState = await arbiter.result(planWorkflowId);
+        if (isPlanState(planState)) for (const line of planLines(planState)) say(`  ${line}`);
+        say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, planWorkflowId)}`);
         say();
         say(`Audit trail of ${results[0]?.workflowId}: arbiter audit ${results[0]?.workflowId}`);
         for (const e of results[0]?.trail ?? []) say(`  ${e.step.padEnd(9)} ${e.summary}`);
