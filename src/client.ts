@@ -76,6 +76,8 @@ export interface ReviewItem {
   why: string[];
   deadline: string;
   permitted: string[];
+  group?: string;
+  reviewers?: string[];
 }
 
 export class Arbiter {
@@ -235,8 +237,16 @@ export class Arbiter {
     for await (const wf of this.client.workflow.list({ query })) {
       const state = await this.client.workflow.getHandle(wf.workflowId).query(stateQuery);
       if (state.status !== 'awaiting-review' || !state.review) continue;
-      const { why, deadline, permitted } = state.review;
-      items.push({ workflowId: wf.workflowId, title: state.title, why, deadline, permitted });
+      const { why, deadline, permitted, group, reviewers } = state.review;
+      items.push({
+        workflowId: wf.workflowId,
+        title: state.title,
+        why,
+        deadline,
+        permitted,
+        ...(group ? { group } : {}),
+        ...(reviewers ? { reviewers } : {}),
+      });
     }
     return items;
   }

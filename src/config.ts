@@ -21,6 +21,7 @@ const Settings = z
     ARBITER_AGENTS: z.string().default('agents.yaml'),
     ARBITER_POLICIES: z.string().default('policies'),
     ARBITER_RULES: z.string().default('config/domains.yaml'),
+    ARBITER_REVIEWERS: z.string().default('config/reviewers.yaml'),
     ARBITER_DEV_PORT: z.coerce.number().int().min(1).max(64535).default(7233),
   })
   .loose();
@@ -35,6 +36,7 @@ export interface Config {
   agentsFile: string;
   policiesDir: string;
   rulesFile: string;
+  reviewersFile: string;
   devPort: number;
 }
 
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     agentsFile: resolve(cwd, s.ARBITER_AGENTS),
     policiesDir: resolve(cwd, s.ARBITER_POLICIES),
     rulesFile: resolve(cwd, s.ARBITER_RULES),
+    reviewersFile: resolve(cwd, s.ARBITER_REVIEWERS),
     devPort: s.ARBITER_DEV_PORT,
   };
 }

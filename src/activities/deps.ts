@@ -8,12 +8,14 @@ import { llmSettingsFromEnv, type LlmSettings } from '../llm/client.js';
 import type { Agent } from '../shared/agent.js';
 import { loadAgents, readDocument, validate } from '../shared/load.js';
 import { RuleSet } from '../shared/rules.js';
+import { ReviewersFile } from '../shared/reviewers.js';
 import type { Config } from '../config.js';
 
 export interface Deps {
   agents: ReadonlyMap<string, Agent>;
   policy: PolicyEngine;
   classifier: RuleClassifier;
+  reviewers: ReviewersFile;
   llm: LlmSettings;
   auditDir: string;
 }
@@ -21,12 +23,19 @@ export interface Deps {
 export function loadDeps(config: Config): Deps {
   const agents = loadAgents(config.agentsFile).agents;
   const rules = validate(RuleSet, readDocument(config.rulesFile), config.rulesFile, 'classification rules');
+  const reviewers = validate(
+    ReviewersFile,
+    readDocument(config.reviewersFile),
+    config.reviewersFile,
+    'reviewers file',
+  );
   const auditDir = join(config.dataDir, 'audit');
   mkdirSync(auditDir, { recursive: true });
   return {
     agents: new Map(agents.map((a) => [a.id, a])),
     policy: new PolicyEngine(loadPolicySet(config.policiesDir)),
     classifier: new RuleClassifier(rules),
+    reviewers,
     llm: llmSettingsFromEnv(),
     auditDir,
   };

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Deps } from './deps.js';
 import { selectAgent } from '../governance/select.js';
+import { chainFor } from '../shared/reviewers.js';
 import type { Contract } from '../shared/contract.js';
 import type { Classification, PolicyResult, Selection } from '../shared/decision.js';
 
@@ -14,9 +15,13 @@ export interface PolicyRequest {
 export const policyActivities = (deps: Deps) => ({
   /** Cedar decides; the result carries the policy ids, explanations and the policy version. */
   async evaluatePolicy(req: PolicyRequest): Promise<PolicyResult> {
-    return Promise.resolve(
-      deps.policy.evaluate({ ...req, agents: [...deps.agents.values()], reviewed: req.reviewed ?? false }),
-    );
+    const result = deps.policy.evaluate({
+      ...req,
+      agents: [...deps.agents.values()],
+      reviewed: req.reviewed ?? false,
+    });
+    if (result.route !== 'HUMAN_REVIEW') return Promise.resolve(result);
+    return Promise.resolve({ ...result, reviewChain: chainFor(deps.reviewers, req.classification.domain) });
   },
 
   /** Ranks the agents policy permitted; `preferred` is a reviewer's pick, already permitted. */

@@ -31,6 +31,8 @@ export const PolicyResult = z.object({
   policyIds: z.array(z.string()),
   policyVersion: z.string(),
   reviewWithinMs: z.number().int().positive().optional(),
+  /** With HUMAN_REVIEW: who is asked, level by level, as deadlines pass. */
+  reviewChain: z.array(z.object({ group: z.string(), members: z.array(z.string()) })).optional(),
 });
 export type PolicyResult = z.infer<typeof PolicyResult>;
 
@@ -133,6 +135,9 @@ export interface ContractState {
     why: string[];
     /** Agents policy permits once a reviewer approves. */
     permitted: string[];
+    /** The group asked now, and everyone who may answer at this level. */
+    group?: string;
+    reviewers?: string[];
     answer?: ReviewRecord;
   };
   attempts: Attempt[];

@@ -83,6 +83,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
 
   let waitingForReview = false;
   let reviewPermitted: string[] = [];
+  let allowedReviewers: string[] = [];
   let answer: (ReviewAnswer & { via: 'update' | 'signal' }) | undefined;
   const accept = (a: ReviewAnswer, via: 'update' | 'signal') => {
     answer = { ...a, via };
@@ -98,7 +99,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     },
     {
       validator: (a) => {
-        const problem = reviewProblem(a, waitingForReview, reviewPermitted);
+        const problem = reviewProblem(a, waitingForReview, reviewPermitted, allowedReviewers);
         if (problem) throw new Error(problem);
       },
     },
@@ -108,7 +109,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     cancel = req;
   });
   setHandler(reviewSignal, (a) => {
-    const problem = reviewProblem(a, waitingForReview, reviewPermitted);
+    const problem = reviewProblem(a, waitingForReview, reviewPermitted, allowedReviewers);
     if (problem) note('review', `ignored a review signal: ${problem}`, a);
     else accept(a, 'signal');
   });
@@ -188,20 +189,35 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       const afterApproval = await evaluatePolicy({ contract, classification, reviewed: true });
       reviewPermitted = afterApproval.permitted;
       const withinMs = policy.reviewWithinMs ?? DEFAULT_REVIEW_MS;
+      const chain = policy.reviewChain ?? [{ group: 'reviewers', members: ['*'] }];
       const since = new Date();
       state.review = {
         requestedAt: since.toISOString(),
-        deadline: new Date(since.getTime() + withinMs).toISOString(),
+        deadline: since.toISOString(),
         why: policy.explanation,
         permitted: reviewPermitted,
       };
       state.status = 'awaiting-review';
-      waitingForReview = true;
-      note('review', `waiting for a reviewer until ${state.review.deadline}`, { why: policy.explanation });
-      const answered = await condition(() => answer !== undefined, withinMs);
+      // Each level of the escalation chain gets the policy's deadline; earlier levels may still answer.
+      for (const [level, { group }] of chain.entries()) {
+        allowedReviewers = chain.slice(0, level + 1).flatMap((l) => l.members);
+        state.review.group = group;
+        state.review.reviewers = allowedReviewers;
+        state.review.deadline = new Date(new Date().getTime() + withinMs).toISOString();
+        waitingForReview = true;
+        note(
+          'review',
+          `${level === 0 ? 'waiting for' : 'escalated to'} ${group} until ${state.review.deadline}`,
+          {
+            why: policy.explanation,
+            reviewers: allowedReviewers,
+          },
+        );
+        if (await condition(() => answer !== undefined, withinMs)) break;
+      }
       waitingForReview = false;
       const at = new Date().toISOString();
-      if (!answered || !answer) {
+      if (!answer) {
         state.review.answer = {
           decision: 'reject',
           reviewer: 'system',
@@ -209,7 +225,10 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
           at,
           via: 'timeout',
         };
-        note('review', 'review timed out; the safe default applies (reject)');
+        note(
+          'review',
+          'review timed out at the end of the escalation chain; the safe default applies (reject)',
+        );
         return finish('REJECTED', 'review timed out');
       }
       state.review.answer = { ...answer, at };

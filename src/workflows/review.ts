@@ -5,6 +5,7 @@ export function reviewProblem(
   answer: unknown,
   waiting: boolean,
   permitted: readonly string[],
+  reviewers: readonly string[] = ['*'],
 ): string | undefined {
   if (!waiting) return 'this contract is not waiting for review';
   if (!answer || typeof answer !== 'object')
@@ -12,6 +13,9 @@ export function reviewProblem(
   const a = answer as Partial<ReviewAnswer>;
   if (a.decision !== 'approve' && a.decision !== 'reject') return 'decision must be "approve" or "reject"';
   if (typeof a.reviewer !== 'string' || a.reviewer.trim() === '') return 'reviewer must name who answers';
+  if (!reviewers.includes('*') && !reviewers.includes(a.reviewer)) {
+    return `${a.reviewer} may not answer this review; allowed now: ${reviewers.join(', ')}`;
+  }
   if (a.decision === 'reject' && (typeof a.reason !== 'string' || a.reason.trim() === '')) {
     return 'a rejection needs a reason';
   }

@@ -121,6 +121,52 @@ describe('arbiter CLI', () => {
     expect(out.text).toMatch(/SUCCEEDED: domain data, route AGENT, agent analyst/);
   });
 
+  it('lists waiting reviews and answers them from the CLI, refusing mistakes', async () => {
+    const file = repoFile('test/fixtures/needs-review.yaml');
+    const a = `rev-a-${Date.now().toString(36)}`;
+    const b = `rev-b-${Date.now().toString(36)}`;
+    await withWorker(config, async () => {
+      for (const id of [a, b])
+        expect((await arbiter(['submit', '--file', file, '--id', id], env)).code).toBe(0);
+      await expect
+        .poll(
+          async () => {
+            const r = await arbiter(['reviews', '--json'], env);
+            return (JSON.parse(r.stdout || '[]') as { workflowId: string }[]).map((x) => x.workflowId);
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toEqual(expect.arrayContaining([`contract/${a}`, `contract/${b}`]));
+      const listing = await arbiter(['reviews'], env);
+      expect(listing.stdout).toContain('review-requested');
+      expect(listing.stdout).toContain('may answer: alice, bob, demo-reviewer');
+
+      const outsider = await arbiter(['approve', a, '--as', 'mallory'], env);
+      expect(outsider.code).toBe(2);
+      expect(outsider.stderr).toContain('mallory may not answer this review');
+      const noReason = await arbiter(['reject', a, '--as', 'bob'], env);
+      expect(noReason.code).toBe(2);
+      expect(noReason.stderr).toContain('reject needs --reason');
+      const badAgent = await arbiter(['approve', a, '--as', 'alice', '--agent', 'gpt-writer'], env);
+      expect(badAgent.code).toBe(2);
+      expect(badAgent.stderr).toContain('policy does not permit agent "gpt-writer"');
+
+      const approved = await arbiter(['approve', a, '--as', 'alice', '--reason', 'fine', '--json'], env);
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.stdout)).toMatchObject({ review: { answer: { reviewer: 'alice' } } });
+      const rejected = await arbiter(['reject', b, '--as', 'bob', '--reason', 'out of scope'], env);
+      expect(rejected.code).toBe(0);
+      const finalB = await arbiter(['status', b, '--json'], env);
+      expect(JSON.parse(finalB.stdout)).toMatchObject({
+        outcome: 'REJECTED',
+        reason: 'rejected by bob: out of scope',
+      });
+      const again = await arbiter(['approve', b, '--as', 'alice'], env);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('has ended');
+    });
+  });
+
   it('refuses a wrong id and unknown flags with exit 2', async () => {
     const missing = await arbiter(['status', 'no-such-contract'], env);
     expect(missing.code).toBe(2);

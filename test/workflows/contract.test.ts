@@ -211,6 +211,41 @@ describe('contract workflow', () => {
     expect(state.outcome).toBe('REJECTED');
     expect(state.reason).toBe('review timed out');
     expect(state.review?.answer).toMatchObject({ decision: 'reject', via: 'timeout' });
+    const notes = state.trail.filter((e) => e.step === 'review').map((e) => e.summary);
+    expect(notes[0]).toMatch(/^waiting for analysts until/);
+    expect(notes[1]).toMatch(/^escalated to compliance until/);
+    expect(notes[2]).toMatch(/end of the escalation chain/);
+  });
+
+  it('escalates to the next reviewer group when the deadline passes, and refuses reviewers outside it', async () => {
+    const policiesDir = policiesWith((_f, text) =>
+      text.replaceAll('@reviewWithin("PT24H")', '@reviewWithin("PT2S")'),
+    );
+    const config = testConfig({
+      agentsFile: agentsFile(`agents:${agent('analyst', 'report')}`),
+      policiesDir,
+    });
+    const workflowId = `contract/escalate-${Date.now().toString(36)}`;
+    const state = await withWorker(config, async () => {
+      const handle = await client.workflow.start<Workflow>('contractWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [{ contract: contract({ id: 'escalate', review: 'always' }) }],
+      });
+      await expect
+        .poll(async () => (await handle.query(stateQuery)).review?.group, { timeout: 20_000 })
+        .toBe('compliance');
+      const refused = handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'mallory' }],
+      });
+      await expect(refused).rejects.toThrow(WorkflowUpdateFailedError);
+      await handle.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'approve', reviewer: 'dave', reason: 'ok' }],
+      });
+      return handle.result();
+    });
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.review).toMatchObject({ group: 'compliance', answer: { reviewer: 'dave' } });
   });
 });
 

@@ -17,7 +17,10 @@ export function registerReview(program: Command): void {
         if (opts.json) return printJson(items);
         if (items.length === 0) return void process.stdout.write('nothing waits for review\n');
         for (const r of items) {
-          process.stdout.write(`${r.workflowId}  ${r.title}\n  until ${r.deadline}\n`);
+          process.stdout.write(
+            `${r.workflowId}  ${r.title}\n  asked: ${r.group ?? 'reviewers'} until ${r.deadline}\n`,
+          );
+          if (r.reviewers) process.stdout.write(`  may answer: ${r.reviewers.join(', ')}\n`);
           for (const w of r.why) process.stdout.write(`  why: ${w}\n`);
           process.stdout.write(`  agents permitted on approval: ${r.permitted.join(', ') || 'none'}\n`);
         }
