@@ -1,8 +1,9 @@
-// Records workflow histories for the replay tests (test/replay/histories). Run it when a
-// workflow changes in a way that is *meant* to be incompatible, and never otherwise: the
-// checked-in histories are how we prove old runs still replay on new code.
+// Records workflow histories for the replay tests (test/replay/histories). It only writes the
+// histories that are missing: the checked-in ones are how we prove old runs still replay on new
+// code, so they are never recorded over (delete one by hand only when a change is meant to be
+// incompatible, and say so in the commit).
 //   npx tsx scripts/record-histories.ts
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -10,7 +11,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Arbiter } from '../src/client.js';
 import { loadConfig } from '../src/config.js';
 import { startDevServer } from '../src/embedded/devServer.js';
-import { loadContract } from '../src/shared/load.js';
+import { loadContract, loadPlan } from '../src/shared/load.js';
 import { connectWorker, createWorker } from '../src/worker.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -39,20 +40,36 @@ await worker.runUntil(async () => {
     'contract-review-approved': example('quarterly-forecast'),
     'contract-rejected': example('patient-records'),
   };
-  for (const [name, contract] of Object.entries(cases)) {
-    const { workflowId } = await arbiter.processContract(contract);
-    if (name === 'contract-review-approved') {
-      for (;;) {
-        const s = await arbiter.status(workflowId);
-        if (s.status === 'awaiting-review') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await arbiter.review(workflowId, { decision: 'approve', reviewer: 'recorder' });
-    }
-    await arbiter.result(workflowId);
+  const plans = {
+    'plan-dependency-aware': loadPlan(
+      new URL('../examples/plans/social-analytics.yaml', import.meta.url).pathname,
+    ),
+  };
+  const missing = (name: string) => !existsSync(join(out, `${name}.json`));
+  const save = async (name: string, workflowId: string) => {
     const history = await arbiter.client.workflow.getHandle(workflowId).fetchHistory();
     writeFileSync(join(out, `${name}.json`), historyToJSON(history));
     console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
+  };
+  for (const [name, plan] of Object.entries(plans)) {
+    if (!missing(name)) continue;
+    const { workflowId } = await arbiter.processPlan(plan);
+    await arbiter.result(workflowId);
+    await save(name, workflowId);
+  }
+  for (const [name, contract] of Object.entries(cases)) {
+    if (!missing(name)) continue;
+    const { workflowId } = await arbiter.processContract(contract);
+    if (name === 'contract-review-approved') {
+      for (;;) {
+        const s = await arbiter.contractStatus(workflowId);
+        if (s.status === 'awaiting-review') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await arbiter.review(workflowId, { decision: 'approve', reviewer: 'alice' });
+    }
+    await arbiter.result(workflowId);
+    await save(name, workflowId);
   }
 });
 await arbiter.close();

@@ -28,6 +28,8 @@ export interface PlanState {
   status: 'running' | 'completed' | 'cancelled';
   nodes: PlanNode[];
   costUsd: number;
+  /** How many workflow runs the plan has used (continue-as-new keeps big plans' histories small). */
+  runs: number;
   cancelReason?: string;
 }
 

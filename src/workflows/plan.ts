@@ -2,8 +2,10 @@
 // each as soon as its prerequisites succeeded and a slot is free. A failed, rejected or skipped
 // prerequisite skips exactly its descendants; independent branches finish.
 import {
+  allHandlersFinished,
   CancellationScope,
   condition,
+  continueAsNew,
   isCancellation,
   setHandler,
   startChild,
@@ -20,7 +22,14 @@ import { topologicalOrder } from './logic/graph.js';
 
 export interface PlanInput {
   plan: Plan;
+  /** State carried over a continue-as-new: where every node stands, and outputs still needed. */
+  carried?: { nodes: PlanNode[]; outputs: Record<string, unknown>; costUsd: number; runs: number };
+  /** Roll over to a fresh run past this many history events (Temporal's own hint also counts). */
+  rollOverAfterEvents?: number;
 }
+
+/** Far below Temporal's 51,200-event limit, so a huge plan never comes near it. */
+const ROLL_OVER_AFTER_EVENTS = 10_000;
 
 const statusOf = (s: ContractState): NodeStatus =>
   s.outcome === 'SUCCEEDED'
@@ -31,7 +40,7 @@ const statusOf = (s: ContractState): NodeStatus =>
         ? 'cancelled'
         : 'failed';
 
-export async function planWorkflow({ plan }: PlanInput): Promise<PlanState> {
+export async function planWorkflow({ plan, carried, rollOverAfterEvents }: PlanInput): Promise<PlanState> {
   const order = topologicalOrder(plan.contracts);
   const contracts = new Map(plan.contracts.map((c) => [c.id, c]));
   const state: PlanState = {
@@ -42,17 +51,22 @@ export async function planWorkflow({ plan }: PlanInput): Promise<PlanState> {
     strategy: plan.strategy,
     maxParallel: plan.strategy === 'sequential' ? 1 : plan.maxParallel,
     status: 'running',
-    nodes: order.map((id) => ({
-      id,
-      workflowId: contractWorkflowId(id, plan.id),
-      dependsOn: contracts.get(id)?.dependsOn ?? [],
-      status: 'pending',
-      costUsd: 0,
-    })),
-    costUsd: 0,
+    nodes:
+      carried?.nodes ??
+      order.map((id) => ({
+        id,
+        workflowId: contractWorkflowId(id, plan.id),
+        dependsOn: contracts.get(id)?.dependsOn ?? [],
+        status: 'pending',
+        costUsd: 0,
+      })),
+    costUsd: carried?.costUsd ?? 0,
+    runs: (carried?.runs ?? 0) + 1,
   };
   const nodes = new Map(state.nodes.map((n) => [n.id, n]));
-  const outputs = new Map<string, unknown>();
+  const outputs = new Map<string, unknown>(Object.entries(carried?.outputs ?? {}));
+  const limit = rollOverAfterEvents ?? ROLL_OVER_AFTER_EVENTS;
+  const mustRollOver = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > limit;
   let cancel: CancelRequest | undefined;
   setHandler(planStateQuery, () => state);
   setHandler(cancelReasonSignal, (req) => {
@@ -116,11 +130,15 @@ export async function planWorkflow({ plan }: PlanInput): Promise<PlanState> {
   };
 
   const inFlight: Promise<void>[] = [];
+  let rollOver = false;
   try {
     for (;;) {
       skipDescendants();
+      // Near the history limit: start nothing new, let in-flight children finish, then roll over.
+      rollOver ||= mustRollOver();
+      if (rollOver && running() === 0 && !state.nodes.every((n) => isSettled(n.status))) break;
       for (const node of state.nodes) {
-        if (running() >= state.maxParallel) break;
+        if (rollOver || running() >= state.maxParallel) break;
         const ready =
           node.status === 'pending' && node.dependsOn.every((d) => nodes.get(d)?.status === 'succeeded');
         if (ready) inFlight.push(launch(node));
@@ -144,6 +162,21 @@ export async function planWorkflow({ plan }: PlanInput): Promise<PlanState> {
       if (cancel) state.cancelReason = `cancelled by ${cancel.by}: ${cancel.reason}`;
     });
     throw err;
+  }
+  if (rollOver && !state.nodes.every((n) => isSettled(n.status))) {
+    await condition(allHandlersFinished);
+    // Only outputs that a node still to run will read travel to the next run.
+    const needed = new Set(state.nodes.filter((n) => !isSettled(n.status)).flatMap((n) => n.dependsOn));
+    return continueAsNew<typeof planWorkflow>({
+      plan,
+      carried: {
+        nodes: state.nodes,
+        outputs: Object.fromEntries([...outputs].filter(([id]) => needed.has(id))),
+        costUsd: state.costUsd,
+        runs: state.runs,
+      },
+      ...(rollOverAfterEvents ? { rollOverAfterEvents } : {}),
+    });
   }
   state.status = 'completed';
   return state;

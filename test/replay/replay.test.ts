@@ -12,11 +12,12 @@ const dir = new URL('./histories/', import.meta.url).pathname;
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('replay', () => {
-  it('has histories of every kind of contract run', () => {
+  it('has histories of every workflow type and contract path', () => {
     expect(files.sort()).toEqual([
       'contract-fallback.json',
       'contract-rejected.json',
       'contract-review-approved.json',
+      'plan-dependency-aware.json',
     ]);
   });
 

@@ -7,6 +7,7 @@ import type { ContractState } from '../../src/shared/decision.js';
 import { loadPlan } from '../../src/shared/load.js';
 import { Plan } from '../../src/shared/contract.js';
 import type { PlanState } from '../../src/shared/plan.js';
+import type { planWorkflow } from '../../src/workflows/index.js';
 import { clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
 
 let config: Config;
@@ -96,6 +97,39 @@ describe('plan workflow', () => {
       )
       .filter(Boolean);
     expect(kinds).toEqual(['start', 'done', 'start', 'done', 'start', 'done']);
+  });
+
+  it('continues as new past its history budget, keeping every node and the outputs still needed', async () => {
+    const ids = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    const plan = Plan.parse({
+      id: unique('rollover'),
+      title: 'A chain that outgrows a tiny history budget',
+      contracts: ids.map((id, i) => ({
+        id,
+        title: `Step ${id}`,
+        objective: 'Compute the analytics metrics for the dashboard.',
+        dependsOn: i > 0 ? [ids[i - 1]] : [],
+      })),
+    });
+    const workflowId = `plan/${plan.id}`;
+    const state = await withWorker(config, () =>
+      client.workflow.execute<typeof planWorkflow>('planWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [{ plan, rollOverAfterEvents: 25 }],
+      }),
+    );
+    expect(state.nodes.map((n) => n.status)).toEqual(ids.map(() => 'succeeded'));
+    expect(state.runs).toBeGreaterThan(1);
+    const runs = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` }))
+      runs.push(wf.status.name);
+    expect(runs.filter((r) => r === 'CONTINUED_AS_NEW').length).toBe(state.runs - 1);
+    // The last step still received its prerequisite's output across the roll-overs.
+    const last = (await client.workflow.getHandle(`plan/${plan.id}/s6`).result()) as ContractState;
+    expect(last.output).toMatchObject({
+      inputs: { s5: { summary: expect.stringContaining('Step s5') as unknown } },
+    });
   });
 
   it('cancels a plan and its running contracts, recording who and why', async () => {
