@@ -16,6 +16,8 @@ ENV NODE_ENV=production
 # Dependencies first, so editing the sources does not reinstall them. tsx is a runtime
 # dependency (the CLI runs the TypeScript sources directly), so --omit=dev keeps it.
 COPY package.json package-lock.json ./
+# node-llama-cpp uses its prebuilt binding: never download or build llama.cpp in the image.
+ENV NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # One COPY per directory: COPY copies a directory's contents, so `COPY bin src ./` would merge them.

