@@ -2,6 +2,7 @@
 // message and SPEC §3's exit code; a stack trace only with ARBITER_DEBUG=1.
 import { Command, CommanderError } from 'commander';
 import { ArbiterError, EXIT } from '../shared/errors.js';
+import { registerAgents } from './commands/agents.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerReads } from './commands/read.js';
@@ -21,6 +22,7 @@ registerSubmit(program);
 registerReads(program);
 registerReview(program);
 registerCheck(program);
+registerAgents(program);
 
 function fail(err: unknown): number {
   if (err instanceof CommanderError) {

@@ -1,3 +1,4 @@
 // Everything the worker registers as a workflow type.
 export { contractWorkflow } from './contract.js';
 export { planWorkflow } from './plan.js';
+export { agentLedgerWorkflow } from './agentLedger.js';

@@ -1,0 +1,111 @@
+// Activities over the agent ledgers (src/workflows/agentLedger.ts): record an attempt's outcome,
+// read agents' snapshots, claim a probe through a half-open circuit. They talk to Temporal with
+// the worker's own client (`Context.current().client`, Temporal SDK ≥ 1.11), so a worker needs no
+// second connection; tests and callers outside an activity pass a client and task queue instead.
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { freshSnapshot, type AgentSnapshot } from '../governance/trust.js';
+import {
+  claimProbeUpdate,
+  ledgerWorkflowId,
+  RecordOutcome,
+  recordOutcomeSignal,
+  snapshotQuery,
+} from '../shared/ledgerMessages.js';
+import type { LedgerOptions, agentLedgerWorkflow } from '../workflows/agentLedger.js';
+import type { Deps } from './deps.js';
+
+export interface LedgerLink {
+  /** Defaults to the running activity's client. */
+  client?: Client;
+  /** Where ledgers run; defaults to the running activity's task queue (the worker's queue). */
+  taskQueue?: string;
+  /** Passed to a ledger when this call starts it (tests use a small `continueAfter`). */
+  ledgerOptions?: LedgerOptions;
+}
+
+/** Records one outcome, starting the agent's ledger if it does not run yet (signal-with-start). */
+export async function recordOutcome(
+  client: Client,
+  taskQueue: string,
+  req: RecordOutcome,
+  options?: LedgerOptions,
+): Promise<void> {
+  await client.workflow.signalWithStart<typeof agentLedgerWorkflow, [RecordOutcome]>('agentLedgerWorkflow', {
+    workflowId: ledgerWorkflowId(req.agentId),
+    taskQueue,
+    args: [{ agentId: req.agentId, ...(options ? { options } : {}) }],
+    signal: recordOutcomeSignal,
+    signalArgs: [req],
+    staticSummary: `trust ledger of agent ${req.agentId}`,
+  });
+}
+
+/**
+ * A query waits for a worker; after a worker dies, its cached ledgers answer once the sticky queue
+ * times out (10 s by default), so the deadline sits above that rather than failing at once.
+ */
+export const SNAPSHOT_DEADLINE_MS = 15_000;
+
+/**
+ * An agent's snapshot as of `now`; an agent without a ledger is fresh (probation, closed circuit).
+ * Throws when no worker answers before the deadline.
+ */
+export async function readSnapshot(
+  client: Client,
+  agentId: string,
+  now: number,
+  timeoutMs = SNAPSHOT_DEADLINE_MS,
+): Promise<AgentSnapshot> {
+  try {
+    return await client.workflow.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.getHandle(ledgerWorkflowId(agentId)).query(snapshotQuery, { now }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
+    throw err;
+  }
+}
+
+/**
+ * Asks the agent's ledger for admission: true when the circuit is closed, or when it is half-open
+ * and this caller is the one probe (the same `claimId` again is granted again). No ledger = closed.
+ */
+export async function claimRoute(client: Client, agentId: string, claimId: string): Promise<boolean> {
+  try {
+    return await client.workflow.getHandle(ledgerWorkflowId(agentId)).executeUpdate(claimProbeUpdate, {
+      args: [{ claimId }],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return true;
+    throw err;
+  }
+}
+
+export const ledgerActivities = (_deps: Deps, link: LedgerLink = {}) => {
+  const client = () => link.client ?? Context.current().client;
+  const taskQueue = () => link.taskQueue ?? Context.current().info.taskQueue;
+  return {
+    /** Idempotent by `outcomeId`: a retried activity that signals twice counts once. */
+    async recordAgentOutcome(req: RecordOutcome): Promise<void> {
+      const parsed = RecordOutcome.safeParse(req);
+      // A malformed outcome is a bug in the caller: retrying cannot fix it.
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(`invalid outcome: ${parsed.error.message}`, 'BadOutcome');
+      }
+      await recordOutcome(client(), taskQueue(), parsed.data, link.ledgerOptions);
+    },
+
+    /** Snapshots in the order asked, as of the activity's clock (recorded in history). */
+    async agentSnapshots(req: { agentIds: string[] }): Promise<AgentSnapshot[]> {
+      const now = Date.now();
+      return Promise.all(req.agentIds.map((id) => readSnapshot(client(), id, now)));
+    },
+
+    /** Admission through the agent's circuit breaker; see `claimRoute`. */
+    async claimAgentRoute(req: { agentId: string; claimId: string }): Promise<boolean> {
+      return claimRoute(client(), req.agentId, req.claimId);
+    },
+  };
+};

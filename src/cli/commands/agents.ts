@@ -1,0 +1,100 @@
+// `arbiter agents`: the registry as operators declared it (capabilities, clearance) next to what
+// was measured (trust, success, latency, cost, circuit state), read from each agent's ledger.
+import type { Command } from 'commander';
+import { readSnapshot } from '../../activities/ledger.js';
+import { loadConfig } from '../../config.js';
+import type { AgentSnapshot } from '../../governance/trust.js';
+import type { Agent } from '../../shared/agent.js';
+import { loadAgents } from '../../shared/load.js';
+import { withClient } from '../context.js';
+import { printJson } from '../output.js';
+
+export interface AgentReport {
+  id: string;
+  description: string;
+  capabilities: Agent['capabilities'];
+  clearance: Agent['clearance'];
+  region?: string;
+  endpoint: Agent['endpoint']['kind'];
+  /** Absent when the ledger could not be read (see `unavailable`). */
+  measured?: AgentSnapshot;
+  unavailable?: string;
+}
+
+const pct = (x: number | null) => (x === null ? '-' : `${Math.round(x * 100)}%`);
+const ms = (x: number | null) => (x === null ? '-' : `${x} ms`);
+
+function circuitText(s: AgentSnapshot): string {
+  const b = s.breaker;
+  if (b.state === 'open') return `open until ${new Date(b.retryAt).toISOString()}`;
+  if (b.state === 'half-open') return b.probe ? 'half-open (probe running)' : 'half-open (next call probes)';
+  return 'closed';
+}
+
+function reportLines(r: AgentReport): string[] {
+  const lines = [`${r.id}  ${r.description}`];
+  const roles = r.capabilities.roles.length ? `; roles ${r.capabilities.roles.join(', ')}` : '';
+  lines.push(`  capabilities  ${r.capabilities.domains.join(', ')}${roles}`);
+  lines.push(`  clearance     ${r.clearance}${r.region ? `, region ${r.region}` : ''} (${r.endpoint})`);
+  const m = r.measured;
+  if (!m) {
+    lines.push(`  measured      unavailable: ${r.unavailable ?? 'unknown'}`);
+    return lines;
+  }
+  const s = m.stats;
+  lines.push(
+    `  trust         ${m.trust.toFixed(2)}${m.probation ? ' (probation)' : ''} from ${m.outcomes} outcome${m.outcomes === 1 ? '' : 's'}`,
+  );
+  lines.push(`  circuit       ${circuitText(m)}`);
+  if (s.count > 0) {
+    lines.push(`  success       ${pct(s.successRate)} (validated output ${pct(s.validatedRate)})`);
+    lines.push(`  latency       p50 ${ms(s.latencyP50Ms)}, p95 ${ms(s.latencyP95Ms)}`);
+    lines.push(`  mean cost     ${s.meanCostUsd === null ? '-' : `$${s.meanCostUsd.toFixed(4)}`}`);
+  }
+  for (const e of s.recentErrors) {
+    lines.push(
+      `  error         ${new Date(e.at).toISOString()} ${e.category}${e.error ? `: ${e.error}` : ''}`,
+    );
+  }
+  return lines;
+}
+
+export function registerAgents(program: Command): void {
+  program
+    .command('agents')
+    .description('registry: capabilities, measured trust, success rate, latency p50/p95, cost, circuit state')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const agents = loadAgents(config.agentsFile).agents;
+      const reports = await withClient(async (arbiter) => {
+        const now = Date.now();
+        return Promise.all(
+          agents.map(async (a): Promise<AgentReport> => {
+            const base: AgentReport = {
+              id: a.id,
+              description: a.description,
+              capabilities: a.capabilities,
+              clearance: a.clearance,
+              ...(a.region ? { region: a.region } : {}),
+              endpoint: a.endpoint.kind,
+            };
+            try {
+              const measured = await readSnapshot(arbiter.client, a.id, now);
+              return { ...base, measured };
+            } catch (err) {
+              const e = err as Error & { cause?: { message?: string } };
+              const first = [e.message, e.cause?.message].filter(Boolean).join(': ').split('\n')[0] ?? '';
+              // A ledger that exists but no worker answers for: say so instead of failing the list.
+              return {
+                ...base,
+                unavailable: `no worker answered for its ledger; is \`arbiter worker\` running? (${first})`,
+              };
+            }
+          }),
+        );
+      });
+      if (opts.json) return printJson({ agentsFile: config.agentsFile, agents: reports });
+      process.stdout.write(`${reports.map((r) => reportLines(r).join('\n')).join('\n\n')}\n`);
+    });
+}

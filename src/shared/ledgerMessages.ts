@@ -1,0 +1,45 @@
+// The agent ledger's messages, defined once and shared by the ledger workflow, activities, the
+// CLI and tests. Workflow-safe: no Node imports.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { AgentSnapshot } from '../governance/trust.js';
+import { ERROR_CATEGORIES } from './decision.js';
+
+/** One ledger per agent, readable in the Web UI. */
+export const ledgerWorkflowId = (agentId: string): string => `agent/${agentId}`;
+
+export const OutcomeRecord = z.object({
+  at: z.number().int().nonnegative(),
+  ok: z.boolean(),
+  category: z.enum(ERROR_CATEGORIES).optional(),
+  error: z
+    .string()
+    .transform((s) => s.slice(0, 200))
+    .optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+  reviewerVerdict: z.enum(['approved', 'rejected']).optional(),
+});
+
+export const RecordOutcome = z.object({
+  agentId: z.string().min(1),
+  /** Unique per attempt (e.g. `<workflowId>/<attempt index>`): a second delivery is ignored. */
+  outcomeId: z.string().min(1),
+  outcome: OutcomeRecord,
+});
+export type RecordOutcome = z.infer<typeof RecordOutcome>;
+
+export interface SnapshotRequest {
+  /** The reader's clock (ms); query handlers only know the time of the ledger's last task. */
+  now?: number;
+}
+
+export interface ProbeClaim {
+  /** Who asks (e.g. the contract workflow id + attempt); the same id asking again is granted again. */
+  claimId: string;
+}
+
+export const recordOutcomeSignal = defineSignal<[RecordOutcome]>('recordOutcome');
+export const snapshotQuery = defineQuery<AgentSnapshot, [SnapshotRequest?]>('snapshot');
+/** Atomic admission through a half-open circuit: exactly one probe at a time. */
+export const claimProbeUpdate = defineUpdate<boolean, [ProbeClaim]>('claimProbe');

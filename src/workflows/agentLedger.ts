@@ -1,0 +1,116 @@
+// The agent ledger: one long-lived entity workflow per agent (`agent/<agentId>`) that holds the
+// agent's measured outcomes and circuit breaker. Temporal makes it durable and single-writer, so
+// trust and circuit state survive restarts and are the same for every worker (SPEC §5).
+// Deterministic only: time is workflow time (`new Date()` is replay-safe here), the maths is pure.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  appendOutcome,
+  breakerNext,
+  claimProbe,
+  CLOSED,
+  DEFAULT_BREAKER_PARAMS,
+  DEFAULT_TRUST_PARAMS,
+  snapshotOf,
+  type BreakerParams,
+  type BreakerState,
+  type Outcome,
+  type TrustParams,
+} from '../governance/trust.js';
+import {
+  claimProbeUpdate,
+  RecordOutcome,
+  recordOutcomeSignal,
+  snapshotQuery,
+} from '../shared/ledgerMessages.js';
+
+/** What a ledger carries from one run to the next over continue-as-new. */
+export interface LedgerState {
+  outcomes: Outcome[];
+  breaker: BreakerState;
+  /** Recent outcome ids, oldest first: an at-least-once sender that signals twice counts once. */
+  seen: string[];
+  /** Signals refused as malformed or addressed to another agent. */
+  refused: number;
+}
+
+export interface LedgerOptions {
+  trust?: Partial<TrustParams>;
+  breaker?: Partial<BreakerParams>;
+  /** Messages handled before the run continues as new (history stays small). */
+  continueAfter?: number;
+}
+
+export interface LedgerInput {
+  agentId: string;
+  options?: LedgerOptions;
+  /** Set only by continue-as-new. */
+  state?: LedgerState;
+}
+
+const CONTINUE_AFTER = 1_000;
+/** Retried deliveries arrive close together; a window this long is ample for deduplication. */
+const SEEN_KEPT = 2_000;
+
+export async function agentLedgerWorkflow({
+  agentId,
+  options = {},
+  state: carried,
+}: LedgerInput): Promise<void> {
+  const trust: TrustParams = { ...DEFAULT_TRUST_PARAMS, ...options.trust };
+  const breaker: BreakerParams = { ...DEFAULT_BREAKER_PARAMS, ...options.breaker };
+  const continueAfter = options.continueAfter ?? CONTINUE_AFTER;
+  const state: LedgerState = carried ?? { outcomes: [], breaker: CLOSED, seen: [], refused: 0 };
+  const seen = new Set(state.seen);
+  const now = () => new Date().getTime();
+  let handled = 0;
+
+  setHandler(recordOutcomeSignal, (raw) => {
+    handled += 1;
+    const parsed = RecordOutcome.safeParse(raw);
+    if (!parsed.success || parsed.data.agentId !== agentId) {
+      state.refused += 1;
+      return;
+    }
+    const { outcomeId, outcome } = parsed.data;
+    if (seen.has(outcomeId)) return;
+    seen.add(outcomeId);
+    state.seen.push(outcomeId);
+    if (state.seen.length > SEEN_KEPT) {
+      for (const old of state.seen.splice(0, state.seen.length - SEEN_KEPT)) seen.delete(old);
+    }
+    state.outcomes = appendOutcome(state.outcomes, outcome, trust.maxOutcomes);
+    // The breaker watches operational health (did the agent deliver valid output?), on the
+    // ledger's own clock so late or skewed timestamps cannot hold a circuit open or shut.
+    state.breaker = breakerNext(state.breaker, { kind: outcome.ok ? 'success' : 'failure' }, now(), breaker);
+  });
+
+  setHandler(snapshotQuery, (req) =>
+    snapshotOf(agentId, state.outcomes, state.breaker, req?.now ?? now(), trust),
+  );
+
+  setHandler(
+    claimProbeUpdate,
+    ({ claimId }) => {
+      handled += 1;
+      const { granted, next } = claimProbe(state.breaker, claimId, now(), breaker);
+      state.breaker = next;
+      return granted;
+    },
+    {
+      validator: ({ claimId }) => {
+        if (typeof claimId !== 'string' || claimId === '')
+          throw new Error('claimId must be a non-empty string');
+      },
+    },
+  );
+
+  await condition(() => handled >= continueAfter || workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof agentLedgerWorkflow>({ agentId, options, state });
+}
