@@ -24,7 +24,7 @@ writeFileSync(
   agentsFile,
   `agents:
   - { id: broken, description: always fails, capabilities: { domains: [data, finance] }, endpoint: { kind: builtin, name: failing }, clearance: confidential }
-  - { id: analyst, description: reports, capabilities: { domains: [data, finance] }, endpoint: { kind: builtin, name: report }, clearance: confidential, pricing: { perCallUsd: 0.01 } }
+  - { id: analyst, description: reports, capabilities: { domains: [data, finance], roles: [researcher, analyzer, writer, reviewer] }, endpoint: { kind: builtin, name: report }, clearance: confidential, pricing: { perCallUsd: 0.01 } }
 `,
 );
 const config = { ...loadConfig(), address: server.address, taskQueue: 'record', dataDir, agentsFile };
@@ -36,6 +36,9 @@ const example = (name: string) =>
 
 await worker.runUntil(async () => {
   const cases = {
+    // Recorded after the trust ledger (patched 'trust-ledger'): outcomes recorded per attempt.
+    'contract-measured': { ...example('analytics-dashboard'), id: 'measured' },
+    'contract-pipeline': example('research-pipeline'),
     'contract-fallback': example('analytics-dashboard'),
     'contract-review-approved': example('quarterly-forecast'),
     'contract-rejected': example('patient-records'),

@@ -2,14 +2,17 @@ import { auditActivities } from './audit.js';
 import { classifyActivities } from './classify.js';
 import type { Deps } from './deps.js';
 import { executeActivities } from './execute.js';
+import { ledgerActivities, type LedgerLink } from './ledger.js';
 import { policyActivities } from './policy.js';
 
-export function createActivities(deps: Deps) {
+/** `link` overrides how ledgers are reached (default: the running activity's own client). */
+export function createActivities(deps: Deps, link: LedgerLink = {}) {
   return {
     ...classifyActivities(deps),
-    ...policyActivities(deps),
+    ...policyActivities(deps, link),
     ...executeActivities(deps),
     ...auditActivities(deps),
+    ...ledgerActivities(deps, link),
   };
 }
 

@@ -33,7 +33,7 @@ export async function recordOutcome(
   options?: LedgerOptions,
 ): Promise<void> {
   await client.workflow.signalWithStart<typeof agentLedgerWorkflow, [RecordOutcome]>('agentLedgerWorkflow', {
-    workflowId: ledgerWorkflowId(req.agentId),
+    workflowId: ledgerWorkflowId(req.agentId, taskQueue),
     taskQueue,
     args: [{ agentId: req.agentId, ...(options ? { options } : {}) }],
     signal: recordOutcomeSignal,
@@ -54,13 +54,14 @@ export const SNAPSHOT_DEADLINE_MS = 15_000;
  */
 export async function readSnapshot(
   client: Client,
+  taskQueue: string,
   agentId: string,
   now: number,
   timeoutMs = SNAPSHOT_DEADLINE_MS,
 ): Promise<AgentSnapshot> {
   try {
     return await client.workflow.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.getHandle(ledgerWorkflowId(agentId)).query(snapshotQuery, { now }),
+      client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue)).query(snapshotQuery, { now }),
     );
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
@@ -72,11 +73,18 @@ export async function readSnapshot(
  * Asks the agent's ledger for admission: true when the circuit is closed, or when it is half-open
  * and this caller is the one probe (the same `claimId` again is granted again). No ledger = closed.
  */
-export async function claimRoute(client: Client, agentId: string, claimId: string): Promise<boolean> {
+export async function claimRoute(
+  client: Client,
+  taskQueue: string,
+  agentId: string,
+  claimId: string,
+): Promise<boolean> {
   try {
-    return await client.workflow.getHandle(ledgerWorkflowId(agentId)).executeUpdate(claimProbeUpdate, {
-      args: [{ claimId }],
-    });
+    return await client.workflow
+      .getHandle(ledgerWorkflowId(agentId, taskQueue))
+      .executeUpdate(claimProbeUpdate, {
+        args: [{ claimId }],
+      });
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return true;
     throw err;
@@ -100,12 +108,12 @@ export const ledgerActivities = (_deps: Deps, link: LedgerLink = {}) => {
     /** Snapshots in the order asked, as of the activity's clock (recorded in history). */
     async agentSnapshots(req: { agentIds: string[] }): Promise<AgentSnapshot[]> {
       const now = Date.now();
-      return Promise.all(req.agentIds.map((id) => readSnapshot(client(), id, now)));
+      return Promise.all(req.agentIds.map((id) => readSnapshot(client(), taskQueue(), id, now)));
     },
 
     /** Admission through the agent's circuit breaker; see `claimRoute`. */
     async claimAgentRoute(req: { agentId: string; claimId: string }): Promise<boolean> {
-      return claimRoute(client(), req.agentId, req.claimId);
+      return claimRoute(client(), taskQueue(), req.agentId, req.claimId);
     },
   };
 };

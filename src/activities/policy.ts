@@ -3,7 +3,9 @@ import type { Deps } from './deps.js';
 import { selectAgent } from '../governance/select.js';
 import { chainFor } from '../shared/reviewers.js';
 import type { Contract } from '../shared/contract.js';
-import type { Classification, PolicyResult, Selection } from '../shared/decision.js';
+import type { Classification, PolicyResult, Selection, Standing } from '../shared/decision.js';
+import { Context } from '@temporalio/activity';
+import { readSnapshot, type LedgerLink } from './ledger.js';
 
 export interface PolicyRequest {
   contract: Contract;
@@ -12,20 +14,41 @@ export interface PolicyRequest {
   role?: string;
 }
 
-export const policyActivities = (deps: Deps) => ({
-  /** Cedar decides; the result carries the policy ids, explanations and the policy version. */
+export const policyActivities = (deps: Deps, link: LedgerLink = {}) => ({
+  /**
+   * Cedar decides, with each agent's measured trust read from its ledger; the result carries the
+   * policy ids, explanations, the policy version and the standings the decision used.
+   */
   async evaluatePolicy(req: PolicyRequest): Promise<PolicyResult> {
+    const agents = [...deps.agents.values()];
+    const client = link.client ?? Context.current().client;
+    const taskQueue = link.taskQueue ?? Context.current().info.taskQueue;
+    const now = Date.now();
+    const snapshots = await Promise.all(agents.map((a) => readSnapshot(client, taskQueue, a.id, now)));
+    const standings = snapshots.map((s) => ({
+      agentId: s.agentId,
+      trust: s.trust,
+      probation: s.probation,
+      routable: s.routable,
+      circuit: s.breaker.state,
+    }));
     const result = deps.policy.evaluate({
       ...req,
-      agents: [...deps.agents.values()],
+      agents,
       reviewed: req.reviewed ?? false,
+      trust: new Map(standings.map((s) => [s.agentId, s])),
     });
-    if (result.route !== 'HUMAN_REVIEW') return Promise.resolve(result);
-    return Promise.resolve({ ...result, reviewChain: chainFor(deps.reviewers, req.classification.domain) });
+    const reviewChain =
+      result.route === 'HUMAN_REVIEW' ? chainFor(deps.reviewers, req.classification.domain) : undefined;
+    return { ...result, standings, ...(reviewChain ? { reviewChain } : {}) };
   },
 
   /** Ranks the agents policy permitted; `preferred` is a reviewer's pick, already permitted. */
-  async selectAgent(req: { permitted: string[]; preferred?: string }): Promise<Selection> {
+  async selectAgent(req: {
+    permitted: string[];
+    preferred?: string;
+    standings?: Standing[];
+  }): Promise<Selection> {
     const agents = req.permitted.map((id) => {
       const agent = deps.agents.get(id);
       // The registry changed between decision and selection: nothing to run, never a guess.
@@ -33,6 +56,6 @@ export const policyActivities = (deps: Deps) => ({
         throw ApplicationFailure.nonRetryable(`agent "${id}" is no longer registered`, 'UnknownAgent');
       return agent;
     });
-    return Promise.resolve(selectAgent(agents, req.preferred));
+    return Promise.resolve(selectAgent(agents, req.standings, req.preferred));
   },
 });

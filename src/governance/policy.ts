@@ -149,7 +149,17 @@ export interface PolicyInput {
   reviewed?: boolean;
   /** The pipeline stage's role, when deciding a stage. */
   role?: string;
+  /** Measured trust per agent id; an agent missing here counts as fresh (probation, no trust). */
+  trust?: ReadonlyMap<string, MeasuredTrust>;
 }
+
+export interface MeasuredTrust {
+  trust: number;
+  probation: boolean;
+}
+
+/** Unknown means deny: an agent with no measurements is on probation with zero trust. */
+const UNMEASURED: MeasuredTrust = { trust: 0, probation: true };
 
 /** Rough per-call cost used by the budget policy until measured costs exist. */
 export function estimatedCostUsd(agent: Agent): number {
@@ -166,6 +176,7 @@ export class PolicyEngine {
 
   private verdict(input: PolicyInput, agent: Agent, reviewed: boolean) {
     const c = input.contract.constraints;
+    const measured = input.trust?.get(agent.id) ?? UNMEASURED;
     const answer = cedar.statefulIsAuthorized({
       principal: { type: 'Arbiter::Agent', id: agent.id },
       action: ACTION,
@@ -183,6 +194,8 @@ export class PolicyEngine {
             clearance: levelOf(agent.clearance),
             region: agent.region ?? '',
             estimatedCostUsd: decimal(estimatedCostUsd(agent)),
+            trust: decimal(measured.trust),
+            probation: measured.probation,
           },
           parents: [],
         },

@@ -1,18 +1,27 @@
-// Selection among the agents policy permits. Until outcomes are measured (trust ledger), agents
-// are ranked by estimated cost, then by id, so the choice is deterministic and explainable.
+// Selection among the agents policy permits: by measured trust, then estimated cost, then id, so
+// the choice is deterministic and explainable. An agent whose circuit is open is skipped.
 import type { Agent } from '../shared/agent.js';
-import type { Selection } from '../shared/decision.js';
+import type { Selection, Standing } from '../shared/decision.js';
 import { parseDuration } from '../shared/duration.js';
 import { estimatedCostUsd } from './policy.js';
 
-export function selectAgent(permitted: readonly Agent[], preferred?: string): Selection {
+export function selectAgent(
+  permitted: readonly Agent[],
+  standings: readonly Standing[] = [],
+  preferred?: string,
+): Selection {
+  const standing = new Map(standings.map((s) => [s.agentId, s]));
   const scored = permitted
     .map((agent) => {
       const cost = estimatedCostUsd(agent);
-      const score = Math.round((1 / (1 + cost)) * 1000) / 1000;
-      return { agent, score, reasons: [`estimated cost $${cost.toFixed(4)} per call`] };
+      const s = standing.get(agent.id);
+      const trust = s?.trust ?? 0;
+      const reasons = [`trust ${trust.toFixed(3)}${s?.probation !== false ? ' (probation)' : ''}`];
+      reasons.push(`estimated cost $${cost.toFixed(4)} per call`);
+      if (s && !s.routable) reasons.push(`circuit ${s.circuit}: skipped`);
+      return { agent, trust, cost, routable: s?.routable ?? true, circuit: s?.circuit ?? 'closed', reasons };
     })
-    .sort((a, b) => b.score - a.score || a.agent.id.localeCompare(b.agent.id));
+    .sort((a, b) => b.trust - a.trust || a.cost - b.cost || a.agent.id.localeCompare(b.agent.id));
   if (preferred) {
     const i = scored.findIndex((s) => s.agent.id === preferred);
     if (i > 0) {
@@ -20,11 +29,17 @@ export function selectAgent(permitted: readonly Agent[], preferred?: string): Se
       if (pick) scored.unshift({ ...pick, reasons: ['chosen by the reviewer', ...pick.reasons] });
     }
   }
-  const [first, ...rest] = scored;
+  const usable = scored.filter((s) => s.routable);
+  const [first, ...rest] = usable;
   return {
     agentId: first?.agent.id ?? null,
     fallbacks: rest.map((s) => s.agent.id),
-    scores: scored.map((s) => ({ agentId: s.agent.id, score: s.score, reasons: s.reasons })),
-    timeoutsMs: Object.fromEntries(scored.map((s) => [s.agent.id, parseDuration(s.agent.timeout) ?? 30_000])),
+    scores: scored.map((s) => ({
+      agentId: s.agent.id,
+      score: Math.round(s.trust * 1000) / 1000,
+      reasons: s.reasons,
+    })),
+    timeoutsMs: Object.fromEntries(usable.map((s) => [s.agent.id, parseDuration(s.agent.timeout) ?? 30_000])),
+    circuits: Object.fromEntries(usable.map((s) => [s.agent.id, s.circuit])),
   };
 }

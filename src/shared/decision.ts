@@ -22,6 +22,18 @@ export const CandidateVerdict = z.object({
 });
 export type CandidateVerdict = z.infer<typeof CandidateVerdict>;
 
+export const CIRCUITS = ['closed', 'open', 'half-open'] as const;
+
+/** An agent's measured standing as read from its ledger when the decision was made. */
+export const Standing = z.object({
+  agentId: z.string(),
+  trust: z.number(),
+  probation: z.boolean(),
+  routable: z.boolean(),
+  circuit: z.enum(CIRCUITS),
+});
+export type Standing = z.infer<typeof Standing>;
+
 /** The policy engine's answer before selection: who may do the work, and the route. */
 export const PolicyResult = z.object({
   route: Route,
@@ -31,6 +43,8 @@ export const PolicyResult = z.object({
   policyIds: z.array(z.string()),
   policyVersion: z.string(),
   reviewWithinMs: z.number().int().positive().optional(),
+  /** Measured trust the decision used, per agent (absent in runs decided before the ledger). */
+  standings: z.array(Standing).optional(),
   /** With HUMAN_REVIEW: who is asked, level by level, as deadlines pass. */
   reviewChain: z.array(z.object({ group: z.string(), members: z.array(z.string()) })).optional(),
 });
@@ -41,6 +55,8 @@ export const Selection = z.object({
   fallbacks: z.array(z.string()),
   scores: z.array(z.object({ agentId: z.string(), score: z.number(), reasons: z.array(z.string()) })),
   timeoutsMs: z.record(z.string(), z.number()),
+  /** Circuit state of the selected agent and fallbacks; half-open ones must claim a probe first. */
+  circuits: z.record(z.string(), z.enum(CIRCUITS)).optional(),
 });
 export type Selection = z.infer<typeof Selection>;
 

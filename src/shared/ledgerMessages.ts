@@ -5,8 +5,13 @@ import { z } from 'zod';
 import type { AgentSnapshot } from '../governance/trust.js';
 import { ERROR_CATEGORIES } from './decision.js';
 
-/** One ledger per agent, readable in the Web UI. */
-export const ledgerWorkflowId = (agentId: string): string => `agent/${agentId}`;
+/**
+ * One ledger per agent and task queue (a deployment), readable in the Web UI. Keyed by queue
+ * because a ledger runs on its queue's workers: another deployment's ledger would be unreachable
+ * whenever that deployment's workers are down.
+ */
+export const ledgerWorkflowId = (agentId: string, taskQueue: string): string =>
+  `agent/${taskQueue}/${agentId}`;
 
 export const OutcomeRecord = z.object({
   at: z.number().int().nonnegative(),

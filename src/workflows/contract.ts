@@ -7,6 +7,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -15,6 +16,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { AgentOutcome } from '../governance/trust.js';
 import { DEFAULT_REVIEW_MS, SEARCH_ATTRIBUTES as SA } from '../shared/constants.js';
 import type { Contract } from '../shared/contract.js';
 import type {
@@ -54,6 +56,10 @@ const { recordAudit } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumAttempts: 10 },
 });
 const { executeAgent } = proxyActivities<Activities>({ startToCloseTimeout: '30s' });
+const { recordAgentOutcome, claimAgentRoute } = proxyActivities<Activities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+});
 
 /** How often a reviewer stage may send work back before the contract fails. */
 const MAX_SEND_BACKS = 2;
@@ -248,7 +254,11 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     if (contract.pipeline) return runPipeline(contract.pipeline, approved);
 
     // 4. Selection among the permitted agents; the rest are fallbacks, in order.
-    const selection = await selectAgent({ permitted: policy.permitted, ...(preferred ? { preferred } : {}) });
+    const selection = await selectAgent({
+      permitted: policy.permitted,
+      ...(policy.standings ? { standings: policy.standings } : {}),
+      ...(preferred ? { preferred } : {}),
+    });
     decision.agentId = selection.agentId;
     decision.fallbacks = selection.fallbacks;
     note(
@@ -256,7 +266,15 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       `agent ${selection.agentId ?? 'none'}${selection.fallbacks.length ? `, fallbacks ${selection.fallbacks.join(', ')}` : ''}`,
       selection.scores,
     );
-    if (!selection.agentId) return finish('REJECTED', 'no permitted agent is registered');
+    if (!selection.agentId) {
+      const closedOff = selection.scores.filter((sc) => sc.reasons.some((r) => r.startsWith('circuit')));
+      return finish(
+        'REJECTED',
+        closedOff.length > 0
+          ? `every permitted agent is unavailable: ${closedOff.map((sc) => `${sc.agentId} (circuit open)`).join(', ')}`
+          : 'no permitted agent is registered',
+      );
+    }
 
     // 5. Execution and output validation, agent by agent until one delivers valid output.
     state.status = 'executing';
@@ -278,6 +296,33 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     validate: boolean,
   ): Promise<{ agentId: string; output: unknown } | undefined> {
     for (const agentId of [selection.agentId ?? '', ...selection.fallbacks].filter(Boolean)) {
+      const attemptId = `${workflowInfo().workflowId}/${workflowInfo().runId}/${state.attempts.length}`;
+      // Runs recorded before the trust ledger existed replay without these steps.
+      const measured = patched('trust-ledger');
+      if (measured && selection.circuits?.[agentId] === 'half-open') {
+        // One probe at a time through a half-open circuit; the others move on to a fallback.
+        if (!(await claimAgentRoute({ agentId, claimId: attemptId }))) {
+          note(
+            'execute',
+            `${label}: agent ${agentId} skipped: its circuit is half-open and another probe runs`,
+          );
+          continue;
+        }
+        note('execute', `${label}: agent ${agentId} probes its half-open circuit`);
+      }
+      const measure = async (outcome: Omit<AgentOutcome, 'at'>) => {
+        if (!measured) return;
+        try {
+          await recordAgentOutcome({
+            agentId,
+            outcomeId: attemptId,
+            outcome: { at: new Date().getTime(), ...outcome },
+          });
+        } catch (err) {
+          // Losing one measurement must not fail the work itself; the trail says it happened.
+          note('execute', `could not record the outcome for ${agentId}: ${describeFailure(err).message}`);
+        }
+      };
       state.agentId = agentId;
       upsertSearchAttributes([{ key: SA.agent, value: agentId }]);
       try {
@@ -306,9 +351,16 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
           });
           state.validationErrors = errors;
           note('validate', `output of ${agentId} rejected: ${errors.join('; ')}`);
+          await measure({
+            ok: false,
+            category: 'invalid-output',
+            error: errors.join('; '),
+            latencyMs: result.latencyMs,
+          });
           continue;
         }
         state.attempts.push({ agentId, ok: true, latencyMs: result.latencyMs });
+        await measure({ ok: true, latencyMs: result.latencyMs, costUsd: result.usage.costUsd });
         delete state.validationErrors;
         if (validate) {
           note(
@@ -321,6 +373,8 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
         const { category, message } = describeFailure(err);
         state.attempts.push({ agentId, ok: false, errorCategory: category, error: message });
         note('execute', `${label}: agent ${agentId} failed (${category}): ${message}`);
+        if (isCancellation(err)) throw err;
+        await measure({ ok: false, category, error: message });
       }
     }
     return undefined;
@@ -363,7 +417,10 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       if (stagePolicy.route !== 'AGENT') {
         return finish('REJECTED', `stage ${stage.id}: ${stagePolicy.explanation.join('; ')}`);
       }
-      const selection = await selectAgent({ permitted: stagePolicy.permitted });
+      const selection = await selectAgent({
+        permitted: stagePolicy.permitted,
+        ...(stagePolicy.standings ? { standings: stagePolicy.standings } : {}),
+      });
       const previous = Object.fromEntries(stage.after.map((a) => [a, outputs.get(a)]));
       const stageInput = {
         instructions: stage.instructions ?? null,

@@ -15,6 +15,8 @@ describe('replay', () => {
   it('has histories of every workflow type and contract path', () => {
     expect(files.sort()).toEqual([
       'contract-fallback.json',
+      'contract-measured.json',
+      'contract-pipeline.json',
       'contract-rejected.json',
       'contract-review-approved.json',
       'plan-dependency-aware.json',

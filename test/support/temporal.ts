@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
+import type { LedgerLink } from '../../src/activities/ledger.js';
 import { loadDeps } from '../../src/activities/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -52,7 +53,7 @@ export async function clientFor(config: Config): Promise<{ client: Client; conne
 }
 
 /** Runs `fn` while a real worker (real activities, shared workflow bundle) polls the config's queue. */
-export async function withWorker<T>(config: Config, fn: () => Promise<T>): Promise<T> {
+export async function withWorker<T>(config: Config, fn: () => Promise<T>, link: LedgerLink = {}): Promise<T> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -63,7 +64,7 @@ export async function withWorker<T>(config: Config, fn: () => Promise<T>): Promi
       connection,
       namespace: config.namespace,
       taskQueue: config.taskQueue,
-      activities: createActivities(loadDeps(config)),
+      activities: createActivities(loadDeps(config), link),
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     return await worker.runUntil(fn);

@@ -31,7 +31,7 @@ describe('loaders', () => {
     expect(c.id).toBe('analytics-dashboard');
     expect(c.dependsOn).toEqual([]);
     const q = loadContract(repo('examples/contracts/quarterly-forecast.yaml'));
-    expect(q.constraints.dataClass).toBe('confidential');
+    expect(q.constraints.dataClass).toBe('internal');
     const agents = loadAgents(repo('agents.yaml')).agents;
     expect(agents.map((a) => a.id)).toContain('analyst');
     expect(agents.find((a) => a.id === 'analyst')?.pricing.perCallUsd).toBe(0);

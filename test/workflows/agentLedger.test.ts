@@ -104,7 +104,7 @@ describe('agent ledger workflow', () => {
       await client.workflow.signalWithStart<typeof agentLedgerWorkflow, [RecordOutcome]>(
         'agentLedgerWorkflow',
         {
-          workflowId: ledgerWorkflowId(id),
+          workflowId: ledgerWorkflowId(id, config.taskQueue),
           taskQueue: config.taskQueue,
           args: [{ agentId: id }],
           signal: recordOutcomeSignal,
@@ -113,10 +113,10 @@ describe('agent ledger workflow', () => {
       );
       // Addressed to another agent or malformed: refused, not counted.
       await client.workflow
-        .getHandle(ledgerWorkflowId(id))
+        .getHandle(ledgerWorkflowId(id, config.taskQueue))
         .signal(recordOutcomeSignal, { ...req, agentId: 'someone-else', outcomeId: 'other' });
       await acts.recordAgentOutcome({ ...req, outcomeId: 'contract/y/0' });
-      const snap = await readSnapshot(client, id, Date.now());
+      const snap = await readSnapshot(client, config.taskQueue, id, Date.now());
       expect(snap.outcomes).toBe(2);
     });
   });
@@ -130,15 +130,15 @@ describe('agent ledger workflow', () => {
         await acts.recordAgentOutcome({ agentId: id, outcomeId: `ok-${i}`, outcome: ok() });
       for (let i = 0; i < 3; i++)
         await acts.recordAgentOutcome({ agentId: id, outcomeId: `f-${i}`, outcome: fail() });
-      const snap = await readSnapshot(client, id, now);
+      const snap = await readSnapshot(client, config.taskQueue, id, now);
       expect(snap.breaker.state).toBe('open');
       expect(snap.routable).toBe(false);
       expect(snap.probation).toBe(false);
-      expect(await claimRoute(client, id, 'probe-1')).toBe(false);
+      expect(await claimRoute(client, config.taskQueue, id, 'probe-1')).toBe(false);
       return snap;
     });
     // A new worker has an empty cache: it rebuilds the ledger by replaying its history.
-    const after = await withWorker(config, () => readSnapshot(client, id, now));
+    const after = await withWorker(config, () => readSnapshot(client, config.taskQueue, id, now));
     expect(after).toEqual(before);
   });
 
@@ -146,7 +146,7 @@ describe('agent ledger workflow', () => {
     const id = agentId();
     const acts = activities({ continueAfter: 3, breaker: { failureThreshold: 2, coolDownMs: 1 } });
     await withWorker(config, async () => {
-      const handle = client.workflow.getHandle(ledgerWorkflowId(id));
+      const handle = client.workflow.getHandle(ledgerWorkflowId(id, config.taskQueue));
       await acts.recordAgentOutcome({ agentId: id, outcomeId: 'o-0', outcome: ok() });
       const firstRun = (await handle.describe()).runId;
       for (let i = 1; i < 5; i++)
@@ -156,15 +156,15 @@ describe('agent ledger workflow', () => {
       await until(async () => (await handle.describe()).runId !== firstRun);
       // Delivered again after continue-as-new: still counted once.
       await acts.recordAgentOutcome({ agentId: id, outcomeId: 'o-0', outcome: ok() });
-      const snap = await readSnapshot(client, id, Date.now() + 10);
+      const snap = await readSnapshot(client, config.taskQueue, id, Date.now() + 10);
       expect(snap.outcomes).toBe(7);
       expect(snap.stats.errorsByCategory).toEqual({ timeout: 2 });
       // The circuit opened on the two failures; its (1 ms) cool-down has passed: one probe only.
       expect(snap.breaker.state).toBe('half-open');
-      expect(await claimRoute(client, id, 'probe-a')).toBe(true);
-      expect(await claimRoute(client, id, 'probe-b')).toBe(false);
+      expect(await claimRoute(client, config.taskQueue, id, 'probe-a')).toBe(true);
+      expect(await claimRoute(client, config.taskQueue, id, 'probe-b')).toBe(false);
       await acts.recordAgentOutcome({ agentId: id, outcomeId: 'probe-a', outcome: ok() });
-      expect((await readSnapshot(client, id, Date.now())).breaker.state).toBe('closed');
+      expect((await readSnapshot(client, config.taskQueue, id, Date.now())).breaker.state).toBe('closed');
     });
   });
 });

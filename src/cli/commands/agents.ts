@@ -80,7 +80,7 @@ export function registerAgents(program: Command): void {
               endpoint: a.endpoint.kind,
             };
             try {
-              const measured = await readSnapshot(arbiter.client, a.id, now);
+              const measured = await readSnapshot(arbiter.client, arbiter.config.taskQueue, a.id, now);
               return { ...base, measured };
             } catch (err) {
               const e = err as Error & { cause?: { message?: string } };
