@@ -8,6 +8,9 @@ import { loadDeps } from '../activities/deps.js';
 import { connectWorker, createWorker } from '../worker.js';
 import { startDevServer, type DevServer } from './devServer.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
+import { startLocalModelServer, type LocalModelServer } from '../llm/localServer.js';
+import { localModelPath } from '../llm/modelPath.js';
+import { llmSettingsFromEnv } from '../llm/client.js';
 
 export interface Stack {
   config: Config;
@@ -31,9 +34,31 @@ async function answers(address: string): Promise<boolean> {
   }
 }
 
+/**
+ * The embedded LLM: unless OPENAI_BASE_URL or OPENAI_API_KEY points elsewhere, a local
+ * OpenAI-compatible server over the provisioned model, and the LLM layer aimed at it.
+ */
+async function startLocalLlm(log: (line: string) => void): Promise<LocalModelServer | undefined> {
+  if (process.env.OPENAI_BASE_URL || process.env.OPENAI_API_KEY) {
+    log(`LLM: ${process.env.OPENAI_BASE_URL ?? 'OpenAI'} (from the environment)`);
+    return undefined;
+  }
+  if (!localModelPath()) {
+    log('LLM: none (no local model provisioned; run `npm run setup`, or set OPENAI_BASE_URL)');
+    return undefined;
+  }
+  const server = await startLocalModelServer({ port: 0 });
+  process.env.OPENAI_BASE_URL = server.baseURL;
+  process.env.ARBITER_LLM_MODEL ||= server.model;
+  log(`LLM: local model ${server.model} at ${server.baseURL}`);
+  return server;
+}
+
 export async function startStack(config: Config, log: (line: string) => void): Promise<Stack> {
   // Agents, policies and rules are checked before anything starts: bad input starts nothing.
-  const deps = loadDeps(config);
+  const checked = loadDeps(config);
+  const llm = await startLocalLlm(log);
+  const deps = { ...checked, llm: llmSettingsFromEnv() };
   let server: DevServer | undefined;
   let address = addressOf(config);
   let uiUrl = process.env.ARBITER_UI_URL ?? `http://localhost:${config.devPort + 1000}`;
@@ -70,6 +95,7 @@ export async function startStack(config: Config, log: (line: string) => void): P
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await server?.stop();
+      await llm?.stop();
     },
   };
 }

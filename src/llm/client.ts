@@ -8,7 +8,12 @@ export interface LlmSettings {
   apiKey?: string;
   model: string;
   timeoutMs: number;
+  /** The classification step's own bound: it must stay well inside its activity's timeout. */
+  classifyTimeoutMs: number;
 }
+
+/** An LLM is configured when a server (OPENAI_BASE_URL) or a hosted key (OPENAI_API_KEY) is set. */
+export const llmConfigured = (s: LlmSettings): boolean => Boolean(s.baseURL ?? s.apiKey);
 
 export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSettings {
   return {
@@ -16,6 +21,7 @@ export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSet
     ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
     model: env.ARBITER_LLM_MODEL || 'gpt-4o-mini',
     timeoutMs: Number(env.ARBITER_LLM_TIMEOUT_MS || 60_000),
+    classifyTimeoutMs: Number(env.ARBITER_CLASSIFY_TIMEOUT_MS || 20_000),
   };
 }
 

@@ -50,7 +50,10 @@ const quick: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 5 },
 };
-const { classify, evaluatePolicy, selectAgent, validateOutput } = proxyActivities<Activities>(quick);
+const { evaluatePolicy, selectAgent, validateOutput } = proxyActivities<Activities>(quick);
+// Classification may ask an LLM (bounded by ARBITER_CLASSIFY_TIMEOUT_MS, and it degrades to
+// rules on failure), so its own timeout leaves room for that call.
+const { classify } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '60s' });
 const { recordAudit } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumAttempts: 10 },

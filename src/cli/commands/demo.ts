@@ -70,7 +70,7 @@ export function registerDemo(program: Command): void {
         for (const s of results) {
           say(`  ${s.workflowId}`);
           say(
-            `    domain ${s.classification?.domain} (${s.classification?.confidence})  route ${s.decision?.route}  agent ${s.agentId ?? '-'}  outcome ${s.outcome}${s.reason ? ` (${s.reason})` : ''}`,
+            `    domain ${s.classification?.domain} (${s.classification?.confidence}, ${s.classification?.method})  route ${s.decision?.route}  agent ${s.agentId ?? '-'}  outcome ${s.outcome}${s.reason ? ` (${s.reason})` : ''}`,
           );
           say(
             `    policies ${s.decision?.policyIds.join(', ') || 'default deny'} @ ${s.decision?.policyVersion}  cost $${s.usage.costUsd.toFixed(4)}`,

@@ -1,0 +1,49 @@
+// A small OpenAI-compatible server that misbehaves on purpose, to test failure handling.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FakeMode = 'server-error' | 'garbage' | 'hang' | 'wrong-domain' | 'rate-limit';
+
+export interface FakeLlm {
+  baseURL: string;
+  requests: number;
+  close(): Promise<void>;
+}
+
+export async function startFakeLlm(mode: FakeMode): Promise<FakeLlm> {
+  const state = { requests: 0 };
+  const server: Server = createServer((req, res) => {
+    state.requests += 1;
+    req.resume();
+    req.on('end', () => {
+      const answer = (content: string) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 0,
+            model: 'fake',
+            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+          }),
+        );
+      if (mode === 'server-error') res.writeHead(500).end('{"error":{"message":"boom"}}');
+      else if (mode === 'rate-limit') res.writeHead(429).end('{"error":{"message":"slow down"}}');
+      else if (mode === 'garbage') answer('Sure! The domain is probably finance.');
+      else if (mode === 'wrong-domain') answer('{"domain":"astrology","confidence":1,"reasoning":[]}');
+      // 'hang': never answer; the client's timeout must end the call.
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    get requests() {
+      return state.requests;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
