@@ -36,11 +36,11 @@ export function answerSchema(domains: readonly string[]): Record<string, unknown
   const [first, ...rest] = [...domains, UNKNOWN_DOMAIN];
   return z.toJSONSchema(
     z.object({
-      domain: z.enum([first!, ...rest]),
+      domain: z.enum([first, ...rest]),
       confidence: z.number().min(0).max(1),
       reasoning: z.array(z.string()).max(5),
     }),
-  ) as Record<string, unknown>;
+  );
 }
 
 export async function askLlm(
