@@ -2,6 +2,7 @@ import { auditActivities } from './audit.js';
 import { classifyActivities } from './classify.js';
 import type { Deps } from './deps.js';
 import { executeActivities } from './execute.js';
+import { generateActivities } from './generate.js';
 import { ledgerActivities, type LedgerLink } from './ledger.js';
 import { policyActivities } from './policy.js';
 
@@ -9,6 +10,7 @@ import { policyActivities } from './policy.js';
 export function createActivities(deps: Deps, link: LedgerLink = {}) {
   return {
     ...classifyActivities(deps),
+    ...generateActivities(deps),
     ...policyActivities(deps, link),
     ...executeActivities(deps),
     ...auditActivities(deps),

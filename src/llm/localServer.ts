@@ -23,6 +23,8 @@ import { localModelPath } from './modelPath.js';
 
 export const LOCAL_MODEL_ID = 'smollm2-135m-instruct';
 const DEFAULT_MAX_TOKENS = 512;
+/** What a request may ask for at most (plan generation needs more than a classification). */
+const MAX_TOKENS_CAP = 1536;
 const DEFAULT_CONTEXT_SIZE = 2048;
 const MAX_BODY_BYTES = 1_000_000;
 
@@ -136,7 +138,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     );
   }
   const contextSize = opts.contextSize ?? DEFAULT_CONTEXT_SIZE;
-  const maxTokensCap = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const maxTokensCap = opts.maxTokens ?? MAX_TOKENS_CAP;
 
   // `build: 'never'`: use the prebuilt binding from npm, never download or compile anything.
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.warn });
@@ -184,7 +186,8 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     if (promptTokens >= contextSize) {
       throw new HttpError(400, `the prompt is ${promptTokens} tokens; the context holds ${contextSize}`);
     }
-    const wanted = request.max_completion_tokens ?? request.max_tokens ?? maxTokensCap;
+    const wanted =
+      request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, maxTokensCap);
     const maxTokens = Math.min(wanted, maxTokensCap, contextSize - promptTokens);
 
     const meter = chat.sequence.tokenMeter;

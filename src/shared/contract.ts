@@ -33,7 +33,8 @@ export const PipelineStage = z
   })
   .strict();
 
-export const Contract = z
+/** The contract's fields, before cross-field checks: other schemas derive from these. */
+export const ContractFields = z
   .object({
     id: Slug,
     title: z.string().min(1),
@@ -46,22 +47,23 @@ export const Contract = z
     pipeline: z.array(PipelineStage).min(1).optional(),
     review: z.literal('always').optional(),
   })
-  .strict()
-  .superRefine((contract, ctx) => {
-    if (!contract.pipeline) return;
-    const stages = contract.pipeline.map((s) => ({ id: s.id, dependsOn: s.after }));
-    for (const p of graphProblems(stages)) {
-      const where =
-        p.kind === 'cycle' ? ['pipeline'] : ['pipeline', p.index, p.kind === 'duplicate' ? 'id' : 'after'];
-      const message =
-        p.kind === 'duplicate'
-          ? `duplicate stage id "${p.id}"`
-          : p.kind === 'dangling'
-            ? `stage "${p.id}" comes after "${p.missing}", which is not a stage of this pipeline`
-            : `stage cycle: ${p.ids.join(' -> ')}`;
-      ctx.addIssue({ code: 'custom', path: where, message });
-    }
-  });
+  .strict();
+
+export const Contract = ContractFields.superRefine((contract, ctx) => {
+  if (!contract.pipeline) return;
+  const stages = contract.pipeline.map((s) => ({ id: s.id, dependsOn: s.after }));
+  for (const p of graphProblems(stages)) {
+    const where =
+      p.kind === 'cycle' ? ['pipeline'] : ['pipeline', p.index, p.kind === 'duplicate' ? 'id' : 'after'];
+    const message =
+      p.kind === 'duplicate'
+        ? `duplicate stage id "${p.id}"`
+        : p.kind === 'dangling'
+          ? `stage "${p.id}" comes after "${p.missing}", which is not a stage of this pipeline`
+          : `stage cycle: ${p.ids.join(' -> ')}`;
+    ctx.addIssue({ code: 'custom', path: where, message });
+  }
+});
 export type Contract = z.infer<typeof Contract>;
 
 export const STRATEGIES = ['dependency-aware', 'sequential', 'parallel', 'conditional'] as const;

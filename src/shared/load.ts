@@ -1,11 +1,12 @@
 // Loaders for JSON and YAML inputs. Every failure becomes an ArbiterError naming the file, the
 // field path and the fix; never a stack trace, never a partially loaded value.
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { AgentsFile } from './agent.js';
 import { Contract, Plan } from './contract.js';
+import { AreasFile, areasToPlan } from './areas.js';
 import { badInput } from './errors.js';
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -69,11 +70,13 @@ export const loadAgents = (file: string): AgentsFile =>
 
 export type Submission = { kind: 'contract'; contract: Contract } | { kind: 'plan'; plan: Plan };
 
-export type DocumentKind = 'contract' | 'plan' | 'agents';
+export type DocumentKind = 'contract' | 'plan' | 'agents' | 'areas';
 
 /** Tells what a document is by its shape, so `check` and `submit` accept any of them. */
 export function detectKind(value: unknown, file: string): DocumentKind {
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
+  if (Array.isArray(value)) return 'areas';
+  if (value && typeof value === 'object') {
+    if ('areas' in value) return 'areas';
     if ('agents' in value) return 'agents';
     if ('contracts' in value) return 'plan';
     if ('objective' in value || 'title' in value) return 'contract';
@@ -87,6 +90,14 @@ export function loadSubmission(file: string): Submission {
   const doc = readDocument(file);
   const kind = detectKind(doc, file);
   if (kind === 'plan') return { kind, plan: validate(Plan, doc, file, 'plan') };
+  if (kind === 'areas') return { kind: 'plan', plan: loadAreasPlan(file, doc) };
   if (kind === 'contract') return { kind, contract: validate(Contract, doc, file, 'contract') };
   throw badInput(`${file}: an agents file cannot be submitted; point ARBITER_AGENTS at it instead`);
+}
+
+/** An areas file (a list, or {id?, title?, areas}) as a plan; the plan id defaults to the file name. */
+export function loadAreasPlan(file: string, doc: unknown = readDocument(file)): Plan {
+  const areas = validate(AreasFile, Array.isArray(doc) ? { areas: doc } : doc, file, 'areas file');
+  const name = basename(file).replace(/\.(ya?ml|json)$/i, '');
+  return validate(Plan, areasToPlan(areas, name), file, 'plan made from areas');
 }

@@ -25,7 +25,9 @@ export interface PlanState {
   title: string;
   strategy: string;
   maxParallel: number;
-  status: 'running' | 'completed' | 'cancelled';
+  status: 'generating' | 'running' | 'completed' | 'cancelled';
+  /** For a plan generated from a request in words: how, and why it fell back if it did. */
+  generation?: { prompt: string; method: 'llm' | 'fallback'; reason?: string; attempts: number };
   nodes: PlanNode[];
   costUsd: number;
   /** How many workflow runs the plan has used (continue-as-new keeps big plans' histories small). */

@@ -1,4 +1,5 @@
 // Everything the worker registers as a workflow type.
 export { contractWorkflow } from './contract.js';
 export { planWorkflow } from './plan.js';
+export { requestWorkflow } from './request.js';
 export { agentLedgerWorkflow } from './agentLedger.js';

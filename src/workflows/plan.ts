@@ -26,6 +26,8 @@ export interface PlanInput {
   carried?: { nodes: PlanNode[]; outputs: Record<string, unknown>; costUsd: number; runs: number };
   /** Roll over to a fresh run past this many history events (Temporal's own hint also counts). */
   rollOverAfterEvents?: number;
+  /** Set when the plan was generated from a request in words (see request.ts). */
+  generation?: PlanState['generation'];
 }
 
 /** Far below Temporal's 51,200-event limit, so a huge plan never comes near it. */
@@ -40,7 +42,12 @@ const statusOf = (s: ContractState): NodeStatus =>
         ? 'cancelled'
         : 'failed';
 
-export async function planWorkflow({ plan, carried, rollOverAfterEvents }: PlanInput): Promise<PlanState> {
+export async function planWorkflow({
+  plan,
+  carried,
+  rollOverAfterEvents,
+  generation,
+}: PlanInput): Promise<PlanState> {
   const order = topologicalOrder(plan.contracts);
   const contracts = new Map(plan.contracts.map((c) => [c.id, c]));
   const state: PlanState = {
@@ -62,6 +69,7 @@ export async function planWorkflow({ plan, carried, rollOverAfterEvents }: PlanI
       })),
     costUsd: carried?.costUsd ?? 0,
     runs: (carried?.runs ?? 0) + 1,
+    ...(generation ? { generation } : {}),
   };
   const nodes = new Map(state.nodes.map((n) => [n.id, n]));
   const outputs = new Map<string, unknown>(Object.entries(carried?.outputs ?? {}));
@@ -176,6 +184,7 @@ export async function planWorkflow({ plan, carried, rollOverAfterEvents }: PlanI
         runs: state.runs,
       },
       ...(rollOverAfterEvents ? { rollOverAfterEvents } : {}),
+      ...(generation ? { generation } : {}),
     });
   }
   state.status = 'completed';

@@ -2,20 +2,26 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeMode = 'server-error' | 'garbage' | 'hang' | 'wrong-domain' | 'rate-limit';
+export type FakeMode = 'server-error' | 'garbage' | 'hang' | 'wrong-domain' | 'rate-limit' | 'script';
 
 export interface FakeLlm {
   baseURL: string;
   requests: number;
+  /** Request bodies received, parsed. */
+  bodies: { messages: { role: string; content: string }[] }[];
   close(): Promise<void>;
 }
 
-export async function startFakeLlm(mode: FakeMode): Promise<FakeLlm> {
+/** `script`: answers with these contents in turn (the last one repeats). */
+export async function startFakeLlm(mode: FakeMode, script: string[] = []): Promise<FakeLlm> {
   const state = { requests: 0 };
+  const bodies: FakeLlm['bodies'] = [];
   const server: Server = createServer((req, res) => {
     state.requests += 1;
-    req.resume();
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
+      bodies.push(JSON.parse(raw || '{}') as FakeLlm['bodies'][number]);
       const answer = (content: string) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
@@ -31,6 +37,7 @@ export async function startFakeLlm(mode: FakeMode): Promise<FakeLlm> {
       else if (mode === 'rate-limit') res.writeHead(429).end('{"error":{"message":"slow down"}}');
       else if (mode === 'garbage') answer('Sure! The domain is probably finance.');
       else if (mode === 'wrong-domain') answer('{"domain":"astrology","confidence":1,"reasoning":[]}');
+      else if (mode === 'script') answer(script[Math.min(state.requests, script.length) - 1] ?? '');
       // 'hang': never answer; the client's timeout must end the call.
     });
   });
@@ -40,6 +47,7 @@ export async function startFakeLlm(mode: FakeMode): Promise<FakeLlm> {
     get requests() {
       return state.requests;
     },
+    bodies,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { loadPolicySet } from '../../governance/policy.js';
 import { AgentsFile } from '../../shared/agent.js';
 import { Contract, Plan } from '../../shared/contract.js';
-import { detectKind, readDocument, validate } from '../../shared/load.js';
+import { detectKind, loadAreasPlan, readDocument, validate } from '../../shared/load.js';
 import { badInput } from '../../shared/errors.js';
 import { loadConfig } from '../../config.js';
 import { printJson } from '../output.js';
@@ -23,6 +23,11 @@ function checkPolicies(dir: string, json?: boolean): void {
     process.stdout.write(`  ${m.id.padEnd(26)} ${m.route.padEnd(12)} ${m.explanation}\n`);
 }
 
+function areasSummary(path: string, doc: unknown): string {
+  const plan = loadAreasPlan(path, doc);
+  return `becomes plan "${plan.id}" with ${plan.contracts.length} contracts`;
+}
+
 export function registerCheck(program: Command): void {
   program
     .command('check <path>')
@@ -36,9 +41,11 @@ export function registerCheck(program: Command): void {
       const summary =
         kind === 'agents'
           ? `${validate(AgentsFile, doc, path, 'agents file').agents.length} agents`
-          : kind === 'plan'
-            ? `plan "${validate(Plan, doc, path, 'plan').id}"`
-            : `contract "${validate(Contract, doc, path, 'contract').id}"`;
+          : kind === 'areas'
+            ? areasSummary(path, doc)
+            : kind === 'plan'
+              ? `plan "${validate(Plan, doc, path, 'plan').id}"`
+              : `contract "${validate(Contract, doc, path, 'contract').id}"`;
       if (opts.json) printJson({ ok: true, kind, file: path });
       else process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
     });

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withClient, exitCodeOf } from '../context.js';
 import { printJson, stateLines, uiBaseFromEnv, webUiLink } from '../output.js';
 import { loadSubmission } from '../../shared/load.js';
-import { ArbiterError, badInput } from '../../shared/errors.js';
+import { badInput } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { Slug } from '../../shared/contract.js';
 import type { RunState } from '../../client.js';
@@ -21,8 +21,8 @@ export function registerSubmit(program: Command): void {
   program
     .command('submit')
     .description('start a contract or plan from a file; the same id twice returns the same run')
-    .option('--file <file>', 'a contract or plan (YAML or JSON)')
-    .option('--prompt <text>', 'a request in words (needs contract generation)')
+    .option('--file <file>', 'a contract, plan or enhancement-areas file (YAML or JSON)')
+    .option('--prompt <text>', 'a request in words: the LLM turns it into a plan')
     .option('--id <id>', 'use this id instead of the one in the file')
     .option('--wait', 'wait for the outcome (exit 0 succeeded, 1 failed or rejected)')
     .option('--timeout <duration>', 'with --wait: give up after this long (exit 4 if awaiting review)')
@@ -33,27 +33,25 @@ export function registerSubmit(program: Command): void {
 }
 
 async function submit(opts: SubmitOptions): Promise<number> {
-  if (opts.prompt !== undefined) {
-    throw new ArbiterError(
-      'NOT_SUPPORTED',
-      '--prompt needs contract generation, which this build does not include',
-      ['write the contract as YAML and use --file'],
-    );
+  if (opts.prompt !== undefined && opts.file)
+    throw badInput('submit takes --prompt TEXT or --file FILE, not both');
+  if (opts.prompt === undefined && !opts.file) {
+    throw badInput('submit needs --file FILE (a contract, plan or areas file) or --prompt TEXT');
   }
-  if (!opts.file) throw badInput('submit needs --file FILE (a contract in YAML or JSON)');
   const timeoutMs = opts.timeout ? parseDuration(opts.timeout) : undefined;
   if (opts.timeout && timeoutMs === undefined)
     throw badInput(`--timeout "${opts.timeout}" is not a duration (e.g. 30s, 5m, PT1H)`);
-  const submission = loadSubmission(opts.file);
-  if (opts.id !== undefined) {
-    const id = Slug.safeParse(opts.id);
-    if (!id.success) throw badInput(`--id "${opts.id}": ${id.error.issues[0]?.message ?? 'not a slug'}`);
+  const id = opts.id === undefined ? undefined : Slug.safeParse(opts.id);
+  if (id && !id.success) throw badInput(`--id "${opts.id}": ${id.error.issues[0]?.message ?? 'not a slug'}`);
+  const submission = opts.file ? loadSubmission(opts.file) : undefined;
+  if (submission && id?.data) {
     if (submission.kind === 'plan') submission.plan.id = id.data;
     else submission.contract.id = id.data;
   }
   return withClient(async (arbiter) => {
-    const submitted =
-      submission.kind === 'plan'
+    const submitted = !submission
+      ? await arbiter.orchestrateFromClientPrompt(opts.prompt ?? '', id?.data ? { id: id.data } : {})
+      : submission.kind === 'plan'
         ? await arbiter.processPlan(submission.plan)
         : await arbiter.processContract(submission.contract);
     const link = webUiLink(uiBaseFromEnv(), arbiter.config.namespace, submitted.workflowId);

@@ -1,0 +1,42 @@
+// A request in words: generate the plan (an activity: the LLM answers with structured output,
+// validated; no model → one contract for human review), then become that plan's workflow. The
+// plan keeps its id `plan/<planId>`; generation and execution are two runs of it in the Web UI.
+import { makeContinueAsNewFunc, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { planStateQuery } from '../shared/messages.js';
+import type { PlanState } from '../shared/plan.js';
+import type { planWorkflow } from './plan.js';
+
+export interface RequestInput {
+  prompt: string;
+  planId: string;
+}
+
+// Two LLM calls at most, each bounded by ARBITER_LLM_TIMEOUT_MS; model problems degrade inside
+// the activity, so retries here are for the worker itself failing.
+const GENERATE = { startToCloseTimeout: '5m', retry: { initialInterval: '2s', maximumAttempts: 3 } };
+const { generatePlan } = proxyActivities<Activities>(GENERATE);
+
+export async function requestWorkflow({ prompt, planId }: RequestInput): Promise<PlanState> {
+  const state: PlanState = {
+    kind: 'plan',
+    workflowId: workflowInfo().workflowId,
+    planId,
+    title: prompt.length > 70 ? `${prompt.slice(0, 67)}...` : prompt,
+    strategy: 'dependency-aware',
+    maxParallel: 8,
+    status: 'generating',
+    nodes: [],
+    costUsd: 0,
+    runs: 1,
+  };
+  setHandler(planStateQuery, () => state);
+  const g = await generatePlan.executeWithOptions({ ...GENERATE, summary: 'generate the plan' }, [
+    { prompt, planId },
+  ]);
+  const run = makeContinueAsNewFunc<typeof planWorkflow>({ workflowType: 'planWorkflow' });
+  return run({
+    plan: g.plan,
+    generation: { prompt, method: g.method, attempts: g.attempts, ...(g.reason ? { reason: g.reason } : {}) },
+  });
+}
