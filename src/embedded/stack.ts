@@ -50,6 +50,8 @@ async function startLocalLlm(log: (line: string) => void): Promise<LocalModelSer
   const server = await startLocalModelServer({ port: 0 });
   process.env.OPENAI_BASE_URL = server.baseURL;
   process.env.ARBITER_LLM_MODEL ||= server.model;
+  // A small model on a CPU is slow, and it answers one request at a time.
+  process.env.ARBITER_LLM_TIMEOUT_MS ||= '180000';
   log(`LLM: local model ${server.model} at ${server.baseURL}`);
   return server;
 }

@@ -10,6 +10,7 @@ import { loadConfig } from '../../config.js';
 import { startStack } from '../../embedded/stack.js';
 import { loadContract, loadPlan } from '../../shared/load.js';
 import type { ContractState } from '../../shared/decision.js';
+import type { PlanState } from '../../shared/plan.js';
 import { installRuntime } from './stack.js';
 import { planLines, webUiLink } from '../output.js';
 
@@ -22,6 +23,38 @@ async function untilAwaitingReview(arbiter: Arbiter, id: string): Promise<Contra
     const state = await arbiter.contractStatus(id);
     if (state.status === 'awaiting-review' || state.outcome) return state;
     await sleep(200);
+  }
+}
+
+const SAMPLE_REQUEST = 'Build a social media analytics platform';
+
+async function untilGenerated(arbiter: Arbiter, workflowId: string): Promise<void> {
+  for (;;) {
+    const plan = await arbiter.status(workflowId).catch(() => undefined);
+    if (plan && isPlanState(plan) && plan.status !== 'generating') return;
+    await sleep(500);
+  }
+}
+
+/** Waits for a generated plan, answering its contracts' reviews as the demo reviewer. */
+async function finishRequest(arbiter: Arbiter, workflowId: string): Promise<PlanState> {
+  for (;;) {
+    const plan = await arbiter.status(workflowId);
+    if (!isPlanState(plan)) throw new Error(`${workflowId} is not a plan`);
+    if (plan.status === 'completed' || plan.status === 'cancelled') return plan;
+    for (const node of plan.nodes.filter((n) => n.status === 'running')) {
+      const child = await arbiter.contractStatus(node.workflowId).catch(() => undefined);
+      if (child?.status !== 'awaiting-review') continue;
+      say(
+        `${node.workflowId} waits for a human (${child.review?.why.join('; ')}); approving as demo-reviewer`,
+      );
+      await arbiter.review(node.workflowId, {
+        decision: 'approve',
+        reviewer: 'demo-reviewer',
+        reason: 'demo',
+      });
+    }
+    await sleep(500);
   }
 }
 
@@ -42,6 +75,12 @@ export function registerDemo(program: Command): void {
         const files = readdirSync(examples)
           .filter((f) => /\.ya?ml$/.test(f))
           .sort();
+        // The seed's request in words: the local model turns it into a plan while the rest runs.
+        const request = await arbiter.orchestrateFromClientPrompt(SAMPLE_REQUEST, { id: `request-${run}` });
+        say(`Request "${SAMPLE_REQUEST}" -> ${request.workflowId}: the LLM is writing its contracts...`);
+        // The local model serves one request at a time: let it write the plan before the
+        // contracts below ask it to classify anything.
+        await untilGenerated(arbiter, request.workflowId);
         say(`Submitting ${files.length} contracts from examples/contracts (run ${run})`);
         const ids: string[] = [];
         for (const f of files) {
@@ -89,6 +128,13 @@ export function registerDemo(program: Command): void {
         const planState = await arbiter.result(planWorkflowId);
         if (isPlanState(planState)) for (const line of planLines(planState)) say(`  ${line}`);
         say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, planWorkflowId)}`);
+        say();
+        const generated = await finishRequest(arbiter, request.workflowId);
+        say(
+          `Request ${request.workflowId}: plan by ${generated.generation?.method ?? '?'}${generated.generation?.reason ? ` (${generated.generation.reason})` : ''}`,
+        );
+        for (const line of planLines(generated)) say(`  ${line}`);
+        say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, request.workflowId)}`);
         say();
         say(`Audit trail of ${results[0]?.workflowId}: arbiter audit ${results[0]?.workflowId}`);
         for (const e of results[0]?.trail ?? []) say(`  ${e.step.padEnd(9)} ${e.summary}`);
