@@ -6,7 +6,8 @@ export default defineConfig({
     // The Temporal core bridge is a native addon: separate processes, not worker threads.
     pool: 'forks',
     globalSetup: ['test/support/globalSetup.ts'],
-    testTimeout: 60_000,
+    // Generous: CLI tests start many processes, and CI machines are small; no test is timed.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
   },
 });

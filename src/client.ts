@@ -15,6 +15,8 @@ import { Contract, Plan } from './shared/contract.js';
 import type { ContractState } from './shared/decision.js';
 import { ArbiterError } from './shared/errors.js';
 import { validate } from './shared/load.js';
+import { contractStateWithoutWorker } from './audit/source.js';
+import { dataConverterFromEnv } from './security/codec.js';
 import { cancelReasonSignal, reviewUpdate, stateQuery, type ReviewAnswer } from './shared/messages.js';
 import type { PlanState } from './shared/plan.js';
 import type { contractWorkflow, planWorkflow, requestWorkflow } from './workflows/index.js';
@@ -22,6 +24,9 @@ import { AreasFile, areasToPlan, slugify } from './shared/areas.js';
 
 export type { Contract, ContractState, Plan, PlanState, ReviewAnswer };
 export type RunState = ContractState | PlanState;
+
+/** How long a query may wait for a worker before the history is read instead. */
+const QUERY_DEADLINE_MS = 5_000;
 
 export const isPlanState = (s: RunState): s is PlanState => (s as PlanState).kind === 'plan';
 
@@ -89,8 +94,13 @@ export class Arbiter {
   ) {}
 
   static async connect(config: Config = loadConfig()): Promise<Arbiter> {
+    const dataConverter = dataConverterFromEnv(); // bad ARBITER_CODEC_KEYS: exit 2 before connecting
     const connection = await connect(config);
-    return new Arbiter(config, connection, new Client({ connection, namespace: config.namespace }));
+    return new Arbiter(
+      config,
+      connection,
+      new Client({ connection, namespace: config.namespace, ...(dataConverter ? { dataConverter } : {}) }),
+    );
   }
 
   async close(): Promise<void> {
@@ -190,9 +200,26 @@ export class Arbiter {
    */
   async status(id: string): Promise<RunState> {
     const handle = await this.resolve(id);
-    const { status } = await handle.describe();
+    const { status, type } = await handle.describe();
     if (status.name === 'COMPLETED') return (await handle.result()) as RunState;
-    return handle.query<RunState>('state');
+    return this.liveState(handle, type, status.name === 'RUNNING');
+  }
+
+  /**
+   * A query while a worker answers; for a contract with no worker up (or one that has ended
+   * without a result), the state rebuilt from its history, so `audit` works either way.
+   */
+  private async liveState(handle: WorkflowHandle, type: string, running: boolean): Promise<RunState> {
+    const fromHistory = type === 'contractWorkflow' ? () => contractStateWithoutWorker(handle) : undefined;
+    if (fromHistory && !running) return fromHistory();
+    try {
+      return await this.client.workflow.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        handle.query<RunState>('state'),
+      );
+    } catch (err) {
+      if (fromHistory) return fromHistory();
+      throw err;
+    }
   }
 
   /** Waits for the end of a contract or plan and returns its final state. */
@@ -201,7 +228,9 @@ export class Arbiter {
     try {
       return (await handle.result()) as RunState;
     } catch (err) {
-      if (err instanceof WorkflowFailedError) return handle.query<RunState>('state');
+      if (err instanceof WorkflowFailedError) {
+        return this.liveState(handle, (await handle.describe()).type, false);
+      }
       throw err;
     }
   }

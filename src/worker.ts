@@ -6,6 +6,7 @@ import { createActivities } from './activities/index.js';
 import { loadDeps, type Deps } from './activities/deps.js';
 import { addressOf, type Config } from './config.js';
 import { howToStart } from './client.js';
+import { dataConverterFromEnv } from './security/codec.js';
 import { ArbiterError } from './shared/errors.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -47,11 +48,13 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
 
 export async function createWorker(setup: WorkerSetup, connection: NativeConnection): Promise<Worker> {
   const deps = setup.deps ?? loadDeps(setup.config);
+  const dataConverter = dataConverterFromEnv(); // payload encryption when ARBITER_CODEC_KEYS is set
   return Worker.create({
     connection,
     namespace: setup.config.namespace,
     taskQueue: setup.config.taskQueue,
     activities: createActivities(deps),
+    ...(dataConverter ? { dataConverter } : {}),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
     ...setup.options,
   });

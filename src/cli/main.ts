@@ -3,12 +3,17 @@
 import { Command, CommanderError } from 'commander';
 import { ArbiterError, EXIT } from '../shared/errors.js';
 import { registerAgents } from './commands/agents.js';
+import { addAuditSubcommands, registerAuditTools } from './commands/auditTools.js';
 import { registerCheck } from './commands/check.js';
+import { registerCodecServer } from './commands/codecServer.js';
 import { registerDemo } from './commands/demo.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerRate } from './commands/rate.js';
 import { registerReads } from './commands/read.js';
 import { registerReview } from './commands/review.js';
 import { registerStack } from './commands/stack.js';
 import { registerSubmit } from './commands/submit.js';
+import { registerWhatIf } from './commands/whatif.js';
 
 const program = new Command('arbiter')
   .description('Policy-governed orchestration of AI agents on Temporal')
@@ -23,6 +28,12 @@ registerReads(program);
 registerReview(program);
 registerCheck(program);
 registerAgents(program);
+registerAuditTools(program);
+addAuditSubcommands(program.commands.find((c) => c.name() === 'audit')!);
+registerMetrics(program);
+registerRate(program);
+registerWhatIf(program.commands.find((c) => c.name() === 'policy')!);
+registerCodecServer(program);
 
 function fail(err: unknown): number {
   if (err instanceof CommanderError) {

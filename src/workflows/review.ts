@@ -19,6 +19,8 @@ export function reviewProblem(
   if (a.decision === 'reject' && (typeof a.reason !== 'string' || a.reason.trim() === '')) {
     return 'a rejection needs a reason';
   }
+  if (a.agentId !== undefined && typeof a.agentId !== 'string') return 'agentId must name an agent';
+  if (a.reason !== undefined && typeof a.reason !== 'string') return 'reason must be text';
   if (a.agentId !== undefined && !permitted.includes(a.agentId)) {
     return `policy does not permit agent "${String(a.agentId)}" for this contract; permitted: ${permitted.join(', ') || 'none'}`;
   }

@@ -165,7 +165,7 @@ describe('arbiter CLI', () => {
       expect(again.code).toBe(2);
       expect(again.stderr).toContain('has ended');
     });
-  });
+  }, 240_000);
 
   it('refuses a wrong id and unknown flags with exit 2', async () => {
     const missing = await arbiter(['status', 'no-such-contract'], env);

@@ -109,7 +109,7 @@ describe('loaders', () => {
     const plan = write('p.yaml', 'id: p\ntitle: P\ncontracts:\n  - { id: a, title: A, objective: x }\n');
     expect(loadSubmission(plan).kind).toBe('plan');
     expect(failure(() => loadSubmission(repo('agents.yaml'))).message).toContain('cannot be submitted');
-    expect(failure(() => loadSubmission(write('x.yaml', '- just\n- a list\n'))).message).toContain(
+    expect(failure(() => loadSubmission(write('x.yaml', 'just some text\n'))).message).toContain(
       'not a contract, plan or agents file',
     );
   });

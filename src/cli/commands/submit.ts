@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withClient, exitCodeOf } from '../context.js';
 import { printJson, stateLines, uiBaseFromEnv, webUiLink } from '../output.js';
+import { followProgress } from '../progress.js';
 import { loadSubmission } from '../../shared/load.js';
 import { badInput } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
@@ -68,6 +69,10 @@ async function submit(opts: SubmitOptions): Promise<number> {
       return 0;
     }
     const result = arbiter.result(submitted.workflowId);
+    const stop = new AbortController();
+    const progress = opts.json
+      ? Promise.resolve()
+      : followProgress(arbiter, submitted.workflowId, stop.signal);
     let state: RunState;
     if (timeoutMs === undefined) {
       state = await result;
@@ -76,6 +81,8 @@ async function submit(opts: SubmitOptions): Promise<number> {
       const first = await Promise.race([result, sleep(timeoutMs, timedOut)]);
       state = first === timedOut ? await arbiter.status(submitted.workflowId) : first;
     }
+    stop.abort();
+    await progress;
     if (opts.json) printJson({ ...state, started: submitted.started, webUi: link });
     else process.stdout.write(`${stateLines(state).join('\n')}\n`);
     return exitCodeOf(state);
