@@ -22,6 +22,8 @@ export interface ExecuteResult {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+/** Largest agent output kept in a workflow history (Temporal's hard limit is 2 MB per payload). */
+export const MAX_OUTPUT_BYTES = 1_000_000;
 
 export const executeActivities = (deps: Deps) => ({
   /** Runs one agent. The idempotency key is the same on every retry of this step. */
@@ -49,6 +51,15 @@ export const executeActivities = (deps: Deps) => ({
       case 'http':
         result = await runHttp(call);
         break;
+    }
+    // Temporal refuses payloads near 2 MB and warns well before: an answer this big is refused
+    // here, as the agent's fault, instead of failing the activity on the way into the history.
+    const size = Buffer.byteLength(JSON.stringify(result.output ?? null));
+    if (size > MAX_OUTPUT_BYTES) {
+      throw agentFailure(
+        'invalid-output',
+        `output of ${size} bytes exceeds the ${MAX_OUTPUT_BYTES}-byte limit`,
+      );
     }
     const inputTokens = result.usage?.inputTokens ?? 0;
     const outputTokens = result.usage?.outputTokens ?? 0;

@@ -23,6 +23,8 @@ export interface LedgerLink {
   taskQueue?: string;
   /** Passed to a ledger when this call starts it (tests use a small `continueAfter`). */
   ledgerOptions?: LedgerOptions;
+  /** How long a worker reuses a ledger reading for its decisions (default STANDING_TTL_MS). */
+  standingsTtlMs?: number;
 }
 
 /** Records one outcome, starting the agent's ledger if it does not run yet (signal-with-start). */

@@ -5,7 +5,8 @@ import { chainFor } from '../shared/reviewers.js';
 import type { Contract } from '../shared/contract.js';
 import type { Classification, PolicyResult, Selection, Standing } from '../shared/decision.js';
 import { Context } from '@temporalio/activity';
-import { readSnapshot, type LedgerLink } from './ledger.js';
+import type { LedgerLink } from './ledger.js';
+import { StandingsCache } from './standings.js';
 
 export interface PolicyRequest {
   contract: Contract;
@@ -14,48 +15,48 @@ export interface PolicyRequest {
   role?: string;
 }
 
-export const policyActivities = (deps: Deps, link: LedgerLink = {}) => ({
-  /**
-   * Cedar decides, with each agent's measured trust read from its ledger; the result carries the
-   * policy ids, explanations, the policy version and the standings the decision used.
-   */
-  async evaluatePolicy(req: PolicyRequest): Promise<PolicyResult> {
-    const agents = [...deps.agents.values()];
-    const client = link.client ?? Context.current().client;
-    const taskQueue = link.taskQueue ?? Context.current().info.taskQueue;
-    const now = Date.now();
-    const snapshots = await Promise.all(agents.map((a) => readSnapshot(client, taskQueue, a.id, now)));
-    const standings = snapshots.map((s) => ({
-      agentId: s.agentId,
-      trust: s.trust,
-      probation: s.probation,
-      routable: s.routable,
-      circuit: s.breaker.state,
-    }));
-    const result = deps.policy.evaluate({
-      ...req,
-      agents,
-      reviewed: req.reviewed ?? false,
-      trust: new Map(standings.map((s) => [s.agentId, s])),
-    });
-    const reviewChain =
-      result.route === 'HUMAN_REVIEW' ? chainFor(deps.reviewers, req.classification.domain) : undefined;
-    return { ...result, standings, ...(reviewChain ? { reviewChain } : {}) };
-  },
+export const policyActivities = (deps: Deps, link: LedgerLink = {}) => {
+  const standingsCache = new StandingsCache(link.standingsTtlMs);
+  return {
+    /**
+     * Cedar decides, with each agent's measured trust read from its ledger; the result carries the
+     * policy ids, explanations, the policy version and the standings the decision used.
+     */
+    async evaluatePolicy(req: PolicyRequest): Promise<PolicyResult> {
+      const agents = [...deps.agents.values()];
+      const client = link.client ?? Context.current().client;
+      const taskQueue = link.taskQueue ?? Context.current().info.taskQueue;
+      const standings = await standingsCache.read(
+        client,
+        taskQueue,
+        agents.map((a) => a.id),
+        Date.now(),
+      );
+      const result = deps.policy.evaluate({
+        ...req,
+        agents,
+        reviewed: req.reviewed ?? false,
+        trust: new Map(standings.map((s) => [s.agentId, s])),
+      });
+      const reviewChain =
+        result.route === 'HUMAN_REVIEW' ? chainFor(deps.reviewers, req.classification.domain) : undefined;
+      return { ...result, standings, ...(reviewChain ? { reviewChain } : {}) };
+    },
 
-  /** Ranks the agents policy permitted; `preferred` is a reviewer's pick, already permitted. */
-  async selectAgent(req: {
-    permitted: string[];
-    preferred?: string;
-    standings?: Standing[];
-  }): Promise<Selection> {
-    const agents = req.permitted.map((id) => {
-      const agent = deps.agents.get(id);
-      // The registry changed between decision and selection: nothing to run, never a guess.
-      if (!agent)
-        throw ApplicationFailure.nonRetryable(`agent "${id}" is no longer registered`, 'UnknownAgent');
-      return agent;
-    });
-    return Promise.resolve(selectAgent(agents, req.standings, req.preferred));
-  },
-});
+    /** Ranks the agents policy permitted; `preferred` is a reviewer's pick, already permitted. */
+    async selectAgent(req: {
+      permitted: string[];
+      preferred?: string;
+      standings?: Standing[];
+    }): Promise<Selection> {
+      const agents = req.permitted.map((id) => {
+        const agent = deps.agents.get(id);
+        // The registry changed between decision and selection: nothing to run, never a guess.
+        if (!agent)
+          throw ApplicationFailure.nonRetryable(`agent "${id}" is no longer registered`, 'UnknownAgent');
+        return agent;
+      });
+      return Promise.resolve(selectAgent(agents, req.standings, req.preferred));
+    },
+  };
+};

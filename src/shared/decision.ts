@@ -1,5 +1,6 @@
 // What each step decides, as recorded in the workflow state and the audit trail (SPEC §1).
 import { z } from 'zod';
+import type { ErrorCategory } from './categories.js';
 
 export const CLASSIFY_METHODS = ['rules', 'llm', 'hybrid', 'fallback'] as const;
 export const Classification = z.object({
@@ -31,6 +32,8 @@ export const Standing = z.object({
   probation: z.boolean(),
   routable: z.boolean(),
   circuit: z.enum(CIRCUITS),
+  /** True when the ledger could not be read in time and the agent was judged as unproven. */
+  unmeasured: z.boolean().optional(),
 });
 export type Standing = z.infer<typeof Standing>;
 
@@ -78,16 +81,7 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
-export const ERROR_CATEGORIES = [
-  'timeout',
-  'agent-error',
-  'invalid-output',
-  'rate-limit',
-  'server-error',
-  'refused',
-  'unknown',
-] as const;
-export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+export { ERROR_CATEGORIES, isErrorCategory, type ErrorCategory } from './categories.js';
 
 export interface Attempt {
   agentId: string;

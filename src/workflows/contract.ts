@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { AgentOutcome } from '../governance/trust.js';
+import { isErrorCategory } from '../shared/categories.js';
 import { DEFAULT_REVIEW_MS, SEARCH_ATTRIBUTES as SA } from '../shared/constants.js';
 import type { Contract } from '../shared/contract.js';
 import type {
@@ -68,7 +69,13 @@ const { recordAgentOutcome, claimAgentRoute } = proxyActivities<Activities>({
 const MAX_SEND_BACKS = 2;
 
 /** Retries for one agent: transient failures are retried, then the next fallback is tried. */
-const AGENT_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 };
+const AGENT_RETRY = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumAttempts: 3,
+  // An answer too big for a history will be too big on every retry.
+  nonRetryableErrorTypes: ['PayloadsTooLarge'],
+};
 
 export async function contractWorkflow({ contract, planId, input }: ContractInput): Promise<ContractState> {
   const state: ContractState = {
@@ -480,7 +487,14 @@ function describeFailure(err: unknown): { category: ErrorCategory; message: stri
   if (cause instanceof TimeoutFailure)
     return { category: 'timeout', message: 'the agent did not answer in time' };
   if (cause instanceof ApplicationFailure) {
-    return { category: (cause.type as ErrorCategory | undefined) ?? 'agent-error', message: cause.message };
+    // Other failure types are not agent categories: an answer too big for the history could not
+    // be used (invalid output); anything else the agent threw is an agent error.
+    const category = isErrorCategory(cause.type)
+      ? cause.type
+      : cause.type === 'PayloadsTooLarge'
+        ? 'invalid-output'
+        : 'agent-error';
+    return { category, message: cause.message };
   }
   return { category: 'unknown', message: err instanceof Error ? err.message : String(err) };
 }

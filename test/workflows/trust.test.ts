@@ -60,7 +60,11 @@ describe('trust from measured outcomes', () => {
           },
         ],
       });
-    const ledger = { ledgerOptions: { breaker: { failureThreshold: 2, coolDownMs: 4_000 } } };
+    // No reuse of ledger readings here: each contract must see the previous one's outcome.
+    const ledger = {
+      standingsTtlMs: 0,
+      ledgerOptions: { breaker: { failureThreshold: 2, coolDownMs: 4_000 } },
+    };
     await withWorker(
       config,
       async () => {

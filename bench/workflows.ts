@@ -1,0 +1,98 @@
+// Bench-only workflows, bundled by the bench worker (its own task queue): the bare Temporal
+// baselines B0 / B0-local, and a mimic of the contract workflow whose governance steps run as local
+// activities (the product change the local-activity lever stands for). Deterministic code only.
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../src/activities/index.js';
+import type { Contract } from '../src/shared/contract.js';
+
+/** The steps an Arbiter contract runs, in order (see src/workflows/contract.ts). */
+export const CONTRACT_STEPS = [
+  'classify',
+  'evaluatePolicy',
+  'selectAgent',
+  'executeAgent',
+  'validateOutput',
+  'recordAgentOutcome',
+  'recordAudit',
+] as const;
+
+export interface NoopActivities {
+  noop(step: string): Promise<string>;
+}
+
+const options = { startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } } as const;
+const remote = proxyActivities<NoopActivities>(options);
+const local = proxyLocalActivities<NoopActivities>(options);
+
+/** B0: one no-op (regular) activity per contract step. */
+export async function bareWorkflow(steps: number): Promise<number> {
+  for (let i = 0; i < steps; i++) await remote.noop(CONTRACT_STEPS[i % CONTRACT_STEPS.length]!);
+  return steps;
+}
+
+/** B0-local: the same with local activities. */
+export async function bareLocalWorkflow(steps: number): Promise<number> {
+  for (let i = 0; i < steps; i++) await local.noop(CONTRACT_STEPS[i % CONTRACT_STEPS.length]!);
+  return steps;
+}
+
+type Real = Pick<
+  Activities,
+  | 'classify'
+  | 'evaluatePolicy'
+  | 'selectAgent'
+  | 'executeAgent'
+  | 'validateOutput'
+  | 'recordAgentOutcome'
+  | 'recordAudit'
+>;
+const realRemote = proxyActivities<Real>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+const realLocal = proxyLocalActivities<Real>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+
+export interface MimicInput {
+  contract: Contract;
+  /** 'governance': classify, policy, select and validate local; 'all': every step local. */
+  local: 'governance' | 'all';
+}
+
+/**
+ * The contract workflow's happy path (classify → policy → select → execute → validate → record
+ * outcome → audit) with the real activities, some of them local. No search attributes, review,
+ * fallback or trail: it bounds what moving steps to local activities could save, nothing more.
+ */
+export async function contractLocalMimic({ contract, local: which }: MimicInput): Promise<string> {
+  const gov = realLocal;
+  const rest = which === 'all' ? realLocal : realRemote;
+  const classification = await gov.classify(contract);
+  const policy = await gov.evaluatePolicy({ contract, classification });
+  if (policy.route !== 'AGENT') return `REJECTED ${policy.route}`;
+  const selection = await gov.selectAgent({
+    permitted: policy.permitted,
+    ...(policy.standings ? { standings: policy.standings } : {}),
+  });
+  const agentId = selection.agentId;
+  if (!agentId) return 'REJECTED no agent';
+  const result = await rest.executeAgent({ contract, agentId });
+  const errors = await gov.validateOutput({ schema: contract.outputSchema, output: result.output });
+  await rest.recordAgentOutcome({
+    agentId,
+    outcomeId: `${contract.id}/0`,
+    outcome: {
+      at: new Date().getTime(),
+      ok: errors.length === 0,
+      latencyMs: result.latencyMs,
+      costUsd: result.usage.costUsd,
+    },
+  });
+  await rest.recordAudit({
+    workflowId: contract.id,
+    contractId: contract.id,
+    title: contract.title,
+    status: 'completed',
+    outcome: 'SUCCEEDED',
+    attempts: [{ agentId, ok: true, latencyMs: result.latencyMs }],
+    usage: result.usage,
+    trail: [],
+  });
+  return 'SUCCEEDED';
+}

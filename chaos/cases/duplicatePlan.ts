@@ -1,0 +1,75 @@
+// The same plan id submitted several times at once: exactly one submission starts a run, the
+// others get that run back; the plan completes once.
+import assert from 'node:assert/strict';
+import type { Arbiter } from '../../src/client.js';
+import type { Plan } from '../../src/shared/contract.js';
+import { Plan as PlanSchema } from '../../src/shared/contract.js';
+import type { PlanState } from '../../src/shared/plan.js';
+import {
+  agentEntry,
+  agentsYaml,
+  connectArbiter,
+  connectClient,
+  startServingWorker,
+  unique,
+  writeAgents,
+  type CaseReport,
+  type ChaosEnv,
+} from './harness.js';
+
+export async function duplicatePlanSubmission(env: ChaosEnv, submitters = 2): Promise<CaseReport> {
+  const taskQueue = unique('chaos-dup');
+  const agentsFile = writeAgents(agentsYaml(agentEntry('analyst', '{ kind: builtin, name: report }')));
+  const planId = unique('dup').slice(0, 60);
+  const plan: Plan = PlanSchema.parse({
+    id: planId,
+    title: 'Dashboards',
+    contracts: ['a', 'b'].map((id) => ({
+      id,
+      title: `Engagement metrics dashboard ${id}`,
+      objective: 'Design the analytics dashboard and its metrics for engagement data.',
+      ...(id === 'b' ? { dependsOn: ['a'] } : {}),
+    })),
+  });
+  const { client, connection } = await connectClient(env);
+  const arbiters: Arbiter[] = await Promise.all(
+    Array.from({ length: submitters }, () => connectArbiter(env, taskQueue)),
+  );
+  try {
+    const w = await startServingWorker(env, client, { taskQueue, agentsFile });
+    const answers = await Promise.all(arbiters.map((a) => a.processPlan(plan)));
+    const starts = answers.filter((a) => a.started).length;
+    env.log(
+      `${submitters} concurrent submissions of plan ${planId}: started=${answers.map((a) => a.started).join(',')}`,
+    );
+    assert.equal(starts, 1, 'exactly one submission started a run');
+    assert.ok(answers.every((a) => a.workflowId === `plan/${planId}`));
+    const state = (await arbiters[0]!.result(planId)) as PlanState;
+    await w.stop();
+    assert.equal(state.status, 'completed');
+    assert.deepEqual(
+      state.nodes.map((n) => [n.id, n.status]),
+      [
+        ['a', 'succeeded'],
+        ['b', 'succeeded'],
+      ],
+    );
+    const runs: string[] = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "plan/${planId}"` }))
+      runs.push(wf.runId);
+    assert.ok(runs.length <= 1, `one run of plan/${planId}, saw ${runs.length}`);
+    return {
+      fault: `same plan id submitted ${submitters}× concurrently`,
+      result: `started:true exactly once; plan ${state.status}, ${state.nodes.length} contracts succeeded once`,
+      figures: {
+        submissions: submitters,
+        'started: true': starts,
+        'runs listed': runs.length || '(visibility lag)',
+      },
+      contractsLost: 0,
+    };
+  } finally {
+    await Promise.all(arbiters.map((a) => a.close()));
+    await connection.close();
+  }
+}

@@ -1,0 +1,115 @@
+// kill -9 the Temporal dev server (SQLite history) in the middle of a plan, restart it on the same
+// port and file: the worker reconnects by itself and the plan completes, every contract once.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DevServer } from '../../src/embedded/devServer.js';
+import { Plan as PlanSchema } from '../../src/shared/contract.js';
+import type { PlanState } from '../../src/shared/plan.js';
+import {
+  agentEntry,
+  agentsYaml,
+  connectArbiter,
+  connectClient,
+  distinct,
+  goodAnswer,
+  seconds,
+  startHttpAgent,
+  startPollingWorker,
+  unique,
+  writeAgents,
+  type CaseReport,
+  type ChaosEnv,
+} from './harness.js';
+
+export interface RestartableServer {
+  current(): DevServer;
+  restart(): Promise<DevServer>;
+}
+
+export async function killServerMidPlan(
+  env: ChaosEnv,
+  server: RestartableServer,
+  opts: { contracts?: number; downMs?: number } = {},
+): Promise<CaseReport> {
+  const n = opts.contracts ?? 8;
+  const taskQueue = unique('chaos-server');
+  // Each agent call takes 300 ms, so the plan is mid-flight for a while.
+  const agent = await startHttpAgent(async (req) => {
+    await sleep(300);
+    return goodAnswer(req);
+  });
+  const agentsFile = writeAgents(
+    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '5s' })),
+  );
+  const planId = unique('srv').slice(0, 60);
+  const plan = PlanSchema.parse({
+    id: planId,
+    title: 'Dashboards through a server crash',
+    maxParallel: 2,
+    contracts: Array.from({ length: n }, (_, i) => ({
+      id: `c${i}`,
+      title: `Engagement metrics dashboard ${i}`,
+      objective: 'Design the analytics dashboard and its metrics for engagement data.',
+      // A chain in pairs: c2 after c0, c3 after c1, …, so the plan has depth.
+      ...(i >= 2 ? { dependsOn: [`c${i - 2}`] } : {}),
+    })),
+  });
+  const { client, connection } = await connectClient(env);
+  let arbiter = await connectArbiter(env, taskQueue);
+  try {
+    const w = await startPollingWorker(env, client, { taskQueue, agentsFile });
+    await arbiter.processPlan(plan);
+    await agent.received(Math.ceil(n / 2));
+    const old = server.current();
+    env.log(`${agent.requests.length} agent calls so far; kill -9 Temporal server pid ${old.process.pid}`);
+    const killedAt = Date.now();
+    const gone = new Promise((r) => old.process.once('exit', r));
+    old.process.kill('SIGKILL');
+    await gone;
+    await sleep(opts.downMs ?? 3000);
+    const fresh = await server.restart();
+    const upAt = Date.now();
+    env.log(
+      `server restarted (pid ${fresh.process.pid}) on the same port and SQLite file after ${upAt - killedAt} ms`,
+    );
+    await arbiter.close().catch(() => undefined);
+    arbiter = await connectArbiter(env, taskQueue);
+    const state = (await arbiter.result(planId)) as PlanState;
+    const recovered = Date.now() - upAt;
+    const workerAlive = w.child.exitCode === null && w.child.signalCode === null;
+    w.kill('SIGTERM');
+    await w.exited;
+    const keys = agent.requests.map((r) => r.idempotencyKey);
+    const repeats = keys.length - distinct(keys).length;
+    env.log(
+      `plan ${state.status}: ${state.nodes.filter((x) => x.status === 'succeeded').length}/${n} succeeded; ` +
+        `${keys.length} agent calls for ${distinct(keys).length} steps (${repeats} retried with the same key)`,
+    );
+    assert.ok(workerAlive, 'the worker survived the server outage without a restart');
+    assert.equal(state.status, 'completed');
+    assert.deepEqual(
+      state.nodes.map((x) => x.status),
+      Array.from({ length: n }, () => 'succeeded'),
+    );
+    assert.equal(distinct(keys).length, n, 'one idempotency key per contract: no step ran as new work twice');
+    const contracts = await Promise.all(state.nodes.map((x) => arbiter.contractResult(x.workflowId)));
+    for (const c of contracts) {
+      assert.equal(c.attempts.filter((a) => a.ok).length, 1, `${c.workflowId}: one recorded success`);
+    }
+    return {
+      fault: 'kill -9 Temporal server mid-plan (SQLite), restart on same port/file',
+      result: `plan ${state.status}, ${n}/${n} contracts SUCCEEDED; worker reconnected on its own`,
+      figures: {
+        'server down': seconds(upAt - killedAt),
+        'restart → plan completed': seconds(recovered),
+        'agent calls / steps': `${keys.length} / ${distinct(keys).length}`,
+        'calls repeated with the same key': repeats,
+      },
+      contractsLost: n - state.nodes.filter((x) => x.status === 'succeeded').length,
+    };
+  } finally {
+    await arbiter.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await agent.close();
+  }
+}
