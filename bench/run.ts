@@ -4,7 +4,6 @@
 // levers; prints a markdown table and writes bench/results/<timestamp>.json and latest.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +35,7 @@ import {
   type Summary,
 } from './stats.js';
 import { CONTRACT_STEPS, type MimicInput } from './workflows.js';
+import { freePort } from '../src/embedded/freePort.js';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -76,18 +76,6 @@ function log(msg: string): void {
 }
 
 // ---------------------------------------------------------------- environment and resources
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** CPU seconds (user + system) of a process, from /proc; NaN where that is not readable. */
 function processCpuSeconds(pid: number | undefined): number {

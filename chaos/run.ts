@@ -2,7 +2,6 @@
 // `npm run chaos` or `npx tsx chaos/run.ts [case-name-filter…]`. Each case prints what it did and
 // its result; a summary table and "contracts lost" close the run. Exit 1 if a case failed, except
 // cases marked as known failures (reported, not hidden).
-import { createServer } from 'node:net';
 import { hostname, cpus } from 'node:os';
 import { join } from 'node:path';
 import { startDevServer, type DevServer } from '../src/embedded/devServer.js';
@@ -21,17 +20,7 @@ import {
   type CaseReport,
   type ChaosEnv,
 } from './cases/harness.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../src/embedded/freePort.js';
 
 interface Case {
   name: string;

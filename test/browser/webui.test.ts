@@ -1,6 +1,5 @@
 // The Temporal Web UI of the embedded stack shows what the README promises: a finished contract
 // found by its search attributes, and a contract waiting for review. Real headless Chromium.
-import { createServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,15 +8,7 @@ import { startDevServer, type DevServer } from '../../src/embedded/devServer.js'
 import { Contract } from '../../src/shared/contract.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium.js';
 import { repoFile, testConfig, withWorker } from '../support/temporal.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../../src/embedded/freePort.js';
 
 const chromiumPath = ensureChromium();
 if ('missing' in chromiumPath) console.warn(`[browser check skipped] ${chromiumPath.missing}`);

@@ -37,28 +37,9 @@ export function registerReads(program: Command): void {
           return void process.stdout.write(`${lines.join('\n')}\n`);
         }
         if (opts.json) {
-          const {
-            workflowId,
-            classification,
-            decision,
-            review,
-            attempts,
-            validationErrors,
-            usage,
-            outcome,
-            trail,
-          } = state;
-          return printJson({
-            workflowId,
-            classification,
-            decision,
-            review,
-            attempts,
-            validationErrors,
-            usage,
-            outcome,
-            trail,
-          });
+          // The trail and the decisions behind it, without the agent's output.
+          const { output: _output, ...trail } = state;
+          return printJson(trail);
         }
         process.stdout.write(`${timelineLines(state).join('\n')}\n`);
       });
