@@ -26,7 +26,7 @@ export function parseDocument(file: string, text: string): unknown {
     }
   }
   try {
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' }) as unknown;
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
     throw badInput(`${file}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`);
