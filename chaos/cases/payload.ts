@@ -54,11 +54,23 @@ export async function oversizedOutput(env: ChaosEnv, waitMs = 60_000): Promise<C
     const t0 = Date.now();
     const { workflowId } = await arbiter.processContract(c);
     const handle = client.workflow.getHandle(workflowId);
-    // Wait for the end, but never forever: a run still open after `waitMs` is the finding.
+    // Wait for the end, or for the escalation to a person that follows when no agent delivered,
+    // but never forever: a run still open and not waiting for anyone after `waitMs` is the finding.
     let status = 'RUNNING';
     while (Date.now() - t0 < waitMs) {
       status = (await handle.describe()).status.name;
       if (status !== 'RUNNING') break;
+      const live = await arbiter.contractStatus(workflowId).catch(() => undefined);
+      if (live?.status === 'awaiting-review') {
+        env.log(`escalated to a person: ${live.review?.why.join('; ') ?? ''}; rejecting as alice`);
+        await arbiter.review(workflowId, {
+          decision: 'reject',
+          reviewer: 'alice',
+          reason: 'output too large',
+        });
+        status = 'ESCALATED';
+        break;
+      }
       await sleep(500);
     }
     const took = Date.now() - t0;

@@ -38,9 +38,9 @@ export const policyActivities = (deps: Deps, link: LedgerLink = {}) => {
         reviewed: req.reviewed ?? false,
         trust: new Map(standings.map((s) => [s.agentId, s])),
       });
-      const reviewChain =
-        result.route === 'HUMAN_REVIEW' ? chainFor(deps.reviewers, req.classification.domain) : undefined;
-      return { ...result, standings, ...(reviewChain ? { reviewChain } : {}) };
+      // Also for AGENT routes: when every permitted agent fails, the contract escalates to them.
+      const reviewChain = chainFor(deps.reviewers, req.classification.domain);
+      return { ...result, standings, reviewChain };
     },
 
     /** Ranks the agents policy permitted; `preferred` is a reviewer's pick, already permitted. */

@@ -27,6 +27,7 @@ import type {
   ErrorCategory,
   Outcome,
   PolicyResult,
+  ReviewRecord,
   Selection,
 } from '../shared/decision.js';
 import {
@@ -203,59 +204,17 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     let approved = false;
     if (policy.route === 'HUMAN_REVIEW') {
       const afterApproval = await evaluatePolicy({ contract, classification, reviewed: true });
-      reviewPermitted = afterApproval.permitted;
-      const withinMs = policy.reviewWithinMs ?? DEFAULT_REVIEW_MS;
-      const chain = policy.reviewChain ?? [{ group: 'reviewers', members: ['*'] }];
-      const since = new Date();
-      state.review = {
-        requestedAt: since.toISOString(),
-        deadline: since.toISOString(),
-        why: policy.explanation,
-        permitted: reviewPermitted,
-      };
-      state.status = 'awaiting-review';
-      // Each level of the escalation chain gets the policy's deadline; earlier levels may still answer.
-      for (const [level, { group }] of chain.entries()) {
-        allowedReviewers = chain.slice(0, level + 1).flatMap((l) => l.members);
-        state.review.group = group;
-        state.review.reviewers = allowedReviewers;
-        state.review.deadline = new Date(new Date().getTime() + withinMs).toISOString();
-        waitingForReview = true;
-        note(
-          'review',
-          `${level === 0 ? 'waiting for' : 'escalated to'} ${group} until ${state.review.deadline}`,
-          {
-            why: policy.explanation,
-            reviewers: allowedReviewers,
-          },
+      const reply = await askReviewers(policy.explanation, afterApproval.permitted, policy);
+      if (reply.decision === 'reject') {
+        return finish(
+          'REJECTED',
+          reply.via === 'timeout'
+            ? 'review timed out'
+            : `rejected by ${reply.reviewer}: ${reply.reason ?? ''}`,
         );
-        if (await condition(() => answer !== undefined, withinMs)) break;
       }
-      waitingForReview = false;
-      const at = new Date().toISOString();
-      if (!answer) {
-        state.review.answer = {
-          decision: 'reject',
-          reviewer: 'system',
-          reason: 'review timed out',
-          at,
-          via: 'timeout',
-        };
-        note(
-          'review',
-          'review timed out at the end of the escalation chain; the safe default applies (reject)',
-        );
-        return finish('REJECTED', 'review timed out');
-      }
-      state.review.answer = { ...answer, at };
-      note(
-        'review',
-        `${answer.decision} by ${answer.reviewer} via ${answer.via}${answer.reason ? `: ${answer.reason}` : ''}`,
-      );
-      if (answer.decision === 'reject')
-        return finish('REJECTED', `rejected by ${answer.reviewer}: ${answer.reason ?? ''}`);
       policy = afterApproval;
-      preferred = answer.agentId;
+      preferred = reply.agentId;
       approved = true;
       state.status = 'deciding';
     }
@@ -278,20 +237,100 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     );
     if (!selection.agentId) {
       const closedOff = selection.scores.filter((sc) => sc.reasons.some((r) => r.startsWith('circuit')));
-      return finish(
-        'REJECTED',
-        closedOff.length > 0
-          ? `every permitted agent is unavailable: ${closedOff.map((sc) => `${sc.agentId} (circuit open)`).join(', ')}`
-          : 'no permitted agent is registered',
+      if (closedOff.length === 0) return finish('REJECTED', 'no permitted agent is registered');
+      return escalate(
+        `every permitted agent is unavailable: ${closedOff.map((sc) => `${sc.agentId} (circuit open)`).join(', ')}`,
+        policy,
       );
     }
 
     // 5. Execution and output validation, agent by agent until one delivers valid output.
     state.status = 'executing';
     const done = await runAgents(selection, contract.id, input, true);
-    if (!done) return finish('FAILED', 'every permitted agent failed');
+    if (!done) return escalate('every permitted agent failed', policy);
     state.output = done.output;
     decision.agentId = done.agentId;
+    return finish('SUCCEEDED');
+  }
+
+  /**
+   * A durable wait for a person. Each level of the escalation chain gets the deadline; members of
+   * earlier levels may still answer. No answer by the end of the chain is a rejection.
+   */
+  async function askReviewers(
+    why: string[],
+    permitted: string[],
+    decided: Pick<PolicyResult, 'reviewWithinMs' | 'reviewChain'>,
+  ): Promise<ReviewRecord> {
+    const withinMs = decided.reviewWithinMs ?? DEFAULT_REVIEW_MS;
+    const chain = decided.reviewChain ?? [{ group: 'reviewers', members: ['*'] }];
+    reviewPermitted = permitted;
+    answer = undefined;
+    const since = new Date().toISOString();
+    state.review = { requestedAt: since, deadline: since, why, permitted };
+    state.status = 'awaiting-review';
+    for (const [level, { group }] of chain.entries()) {
+      allowedReviewers = chain.slice(0, level + 1).flatMap((l) => l.members);
+      state.review.group = group;
+      state.review.reviewers = allowedReviewers;
+      state.review.deadline = new Date(new Date().getTime() + withinMs).toISOString();
+      waitingForReview = true;
+      note(
+        'review',
+        `${level === 0 ? 'waiting for' : 'escalated to'} ${group} until ${state.review.deadline}`,
+        {
+          why,
+          reviewers: allowedReviewers,
+        },
+      );
+      if (await condition(() => answer !== undefined, withinMs)) break;
+    }
+    waitingForReview = false;
+    const at = new Date().toISOString();
+    // Set by the review handlers while we waited (TypeScript cannot see that through the closure).
+    const got = answer as (ReviewAnswer & { via: 'update' | 'signal' }) | undefined;
+    const record: ReviewRecord = got
+      ? { ...got, at }
+      : { decision: 'reject', reviewer: 'system', reason: 'review timed out', at, via: 'timeout' };
+    state.review.answer = record;
+    note(
+      'review',
+      got
+        ? `${got.decision} by ${got.reviewer} via ${got.via}${got.reason ? `: ${got.reason}` : ''}`
+        : 'review timed out at the end of the escalation chain; the safe default applies (reject)',
+    );
+    return record;
+  }
+
+  /**
+   * No permitted agent delivered (or none was available): a person decides, never a silent
+   * failure. Approval retries the agent the reviewer picks (or the best permitted one) once.
+   */
+  async function escalate(reason: string, decided: PolicyResult): Promise<ContractState> {
+    // Runs recorded before escalation existed ended here as FAILED; they replay that way.
+    if (!patched('escalate-on-exhaustion')) return finish('FAILED', reason);
+    note('review', `${reason}: escalating to a person`);
+    const reply = await askReviewers([`escalation: ${reason}`], decided.permitted, decided);
+    if (reply.decision === 'reject') {
+      return finish(
+        'FAILED',
+        reply.via === 'timeout'
+          ? `${reason}; the escalation timed out`
+          : `${reason}; escalation rejected by ${reply.reviewer}: ${reply.reason ?? ''}`,
+      );
+    }
+    state.status = 'executing';
+    const retry = await selectAgent({
+      permitted: decided.permitted,
+      ...(decided.standings ? { standings: decided.standings } : {}),
+      ...(reply.agentId ? { preferred: reply.agentId } : {}),
+    });
+    const pick = retry.agentId ?? reply.agentId;
+    if (!pick) return finish('FAILED', `${reason}; no agent to retry after approval`);
+    const done = await runAgents({ ...retry, agentId: pick, fallbacks: [] }, contract.id, input, true);
+    if (!done) return finish('FAILED', `${reason}; the retry approved by ${reply.reviewer} failed too`);
+    state.output = done.output;
+    state.decision!.agentId = done.agentId;
     return finish('SUCCEEDED');
   }
 

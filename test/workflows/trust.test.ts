@@ -7,6 +7,7 @@ import type { Config } from '../../src/config.js';
 import { Contract } from '../../src/shared/contract.js';
 import type { ContractState } from '../../src/shared/decision.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
+import { reviewUpdate, stateQuery } from '../../src/shared/messages.js';
 import { agentsFile, clientFor, testConfig, withWorker } from '../support/temporal.js';
 
 let server: Server;
@@ -89,9 +90,30 @@ describe('trust from measured outcomes', () => {
     await withWorker(
       onlyRemote,
       async () => {
-        const refused = await run();
-        expect(refused.outcome).toBe('REJECTED');
-        expect(refused.reason).toContain('circuit');
+        // With its only agent's circuit open, the contract is escalated to a person, not failed.
+        const handle = await client.workflow.start<typeof contractWorkflow>('contractWorkflow', {
+          taskQueue: config.taskQueue,
+          workflowId: `contract/trust-${Date.now().toString(36)}-${(n += 1)}`,
+          args: [
+            {
+              contract: Contract.parse({
+                id: `t${n}`,
+                title: 'Metrics',
+                objective: 'Compute the analytics metrics.',
+              }),
+            },
+          ],
+        });
+        await expect
+          .poll(async () => (await handle.query(stateQuery)).status, { timeout: 30_000 })
+          .toBe('awaiting-review');
+        expect((await handle.query(stateQuery)).review?.why[0]).toContain('remote (circuit open)');
+        await handle.executeUpdate(reviewUpdate, {
+          args: [{ decision: 'reject', reviewer: 'alice', reason: 'wait for the agent to recover' }],
+        });
+        const refused = await handle.result();
+        expect(refused.outcome).toBe('FAILED');
+        expect(refused.reason).toContain('escalation rejected by alice');
         healthy = true;
         await new Promise((r) => setTimeout(r, 4_500));
         const probe = await run();
@@ -107,5 +129,48 @@ describe('trust from measured outcomes', () => {
     const perKey = new Map<string, number>();
     for (const k of seenKeys) perKey.set(k, (perKey.get(k) ?? 0) + 1);
     expect(Math.max(...perKey.values())).toBe(3);
+  });
+
+  it('escalates to a person when every permitted agent fails, and retries the agent the reviewer approves', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/run`;
+    const config = testConfig({
+      agentsFile: agentsFile(
+        `agents:\n  - { id: solo, description: s, capabilities: { domains: [data] }, endpoint: { kind: http, url: "${url}" } }\n`,
+      ),
+    });
+    healthy = false;
+    const state = await withWorker(
+      config,
+      async () => {
+        const handle = await client.workflow.start<typeof contractWorkflow>('contractWorkflow', {
+          taskQueue: config.taskQueue,
+          workflowId: `contract/escalate-${Date.now().toString(36)}`,
+          args: [
+            {
+              contract: Contract.parse({
+                id: 'esc',
+                title: 'Metrics',
+                objective: 'Compute the analytics metrics.',
+              }),
+            },
+          ],
+        });
+        await expect
+          .poll(async () => (await handle.query(stateQuery)).status, { timeout: 30_000 })
+          .toBe('awaiting-review');
+        const waiting = await handle.query(stateQuery);
+        expect(waiting.review?.why).toEqual(['escalation: every permitted agent failed']);
+        expect(waiting.attempts).toEqual([expect.objectContaining({ agentId: 'solo', ok: false })]);
+        healthy = true;
+        await handle.executeUpdate(reviewUpdate, {
+          args: [{ decision: 'approve', reviewer: 'bob', agentId: 'solo', reason: 'agent fixed' }],
+        });
+        return handle.result();
+      },
+      { standingsTtlMs: 0 },
+    );
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.attempts.map((a) => `${a.agentId}:${a.ok}`)).toEqual(['solo:false', 'solo:true']);
+    expect(state.review?.answer).toMatchObject({ reviewer: 'bob', decision: 'approve' });
   });
 });
