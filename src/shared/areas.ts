@@ -2,6 +2,9 @@
 // same file always giving the same plan.
 import { z } from 'zod';
 import { Constraints, type Plan } from './contract.js';
+import { uniqueSlugs, slugify } from './slug.js';
+
+export { slugify, uniqueSlugs } from './slug.js';
 
 export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 
@@ -24,31 +27,6 @@ export const AreasFile = z
   })
   .strict();
 export type AreasFile = z.infer<typeof AreasFile>;
-
-/** Lowercase words joined by dashes, at most 63 characters: a valid contract or plan id. */
-export function slugify(text: string): string {
-  const slug = text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return slug || 'item';
-}
-
-/** Unique slugs for names, in order: a repeat gets -2, -3… */
-export function uniqueSlugs(names: readonly string[]): string[] {
-  const used = new Set<string>();
-  return names.map((name) => {
-    const base = slugify(name);
-    let slug = base;
-    for (let i = 2; used.has(slug); i++) slug = `${base.slice(0, 60)}-${i}`;
-    used.add(slug);
-    return slug;
-  });
-}
 
 /**
  * Areas → plan input (validated by the Plan schema afterwards). Contracts keep file order within

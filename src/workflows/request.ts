@@ -1,10 +1,17 @@
 // A request in words: generate the plan (an activity: the LLM answers with structured output,
 // validated; no model → one contract for human review), then become that plan's workflow. The
 // plan keeps its id `plan/<planId>`; generation and execution are two runs of it in the Web UI.
-import { makeContinueAsNewFunc, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { planStateQuery } from '../shared/messages.js';
-import type { PlanState } from '../shared/plan.js';
+import { fallbackPlan, type PlanState } from '../shared/plan.js';
 import type { planWorkflow } from './plan.js';
 
 export interface RequestInput {
@@ -31,12 +38,28 @@ export async function requestWorkflow({ prompt, planId }: RequestInput): Promise
     runs: 1,
   };
   setHandler(planStateQuery, () => state);
-  const g = await generatePlan.executeWithOptions({ ...GENERATE, summary: 'generate the plan' }, [
-    { prompt, planId },
-  ]);
   const run = makeContinueAsNewFunc<typeof planWorkflow>({ workflowType: 'planWorkflow' });
-  return run({
-    plan: g.plan,
-    generation: { prompt, method: g.method, attempts: g.attempts, ...(g.reason ? { reason: g.reason } : {}) },
-  });
+  try {
+    const g = await generatePlan.executeWithOptions({ ...GENERATE, summary: 'generate the plan' }, [
+      { prompt, planId },
+    ]);
+    return await run({
+      plan: g.plan,
+      generation: {
+        prompt,
+        method: g.method,
+        attempts: g.attempts,
+        ...(g.reason ? { reason: g.reason } : {}),
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    // No usable plan after Temporal's retries: the request is never lost; a person takes it.
+    const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const reason = cause ? `${cause.type ?? 'error'}: ${cause.message}` : (err.cause?.message ?? err.message);
+    return run({
+      plan: fallbackPlan(prompt, planId),
+      generation: { prompt, method: 'fallback', attempts: 0, reason },
+    });
+  }
 }

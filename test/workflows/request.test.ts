@@ -17,11 +17,10 @@ afterAll(async () => {
   delete process.env.OPENAI_BASE_URL;
 });
 
-const item = (title: string, objective: string, dependsOn: number[] = []) => ({
+const item = (title: string, objective: string) => ({
   title,
   objective,
   acceptanceCriteria: [`${title} is done`],
-  dependsOn,
 });
 
 async function withLlm<T>(llm: FakeLlm, fn: () => Promise<T>): Promise<T> {
@@ -38,10 +37,16 @@ describe('request workflow', () => {
     const llm = await startFakeLlm('script', [
       JSON.stringify({
         title: 'Analytics platform',
-        contracts: [
-          item('Metrics model', 'Define the analytics metrics and dashboard data model.'),
-          item('Ingestion API', 'Design the backend API that stores posts in the database.', [0]),
-          item('Dashboard', 'Design the dashboard that shows engagement metrics.', [0]),
+        first: item('Metrics model', 'Define the analytics metrics and dashboard data model.'),
+        next: [
+          {
+            ...item('Ingestion API', 'Design the backend API that stores posts in the database.'),
+            buildsOnPrevious: [1],
+          },
+          {
+            ...item('Dashboard', 'Design the dashboard that shows engagement metrics.'),
+            buildsOnPrevious: [2],
+          },
         ],
       }),
     ]);
@@ -64,7 +69,7 @@ describe('request workflow', () => {
     expect(state.nodes[1]?.workflowId).toBe(`plan/${id}/ingestion-api`);
   });
 
-  it('degrades to one contract waiting for a person, with the reason, when no model answers', async () => {
+  it('retries a failing model through Temporal, then degrades to one contract for a person, with the reason', async () => {
     const llm = await startFakeLlm('server-error');
     const id = `down-${Date.now().toString(36)}`;
     await withLlm(llm, async () => {
@@ -81,7 +86,9 @@ describe('request workflow', () => {
         )
         .toMatchObject({ status: 'running', generation: { method: 'fallback' } });
       const plan = (await arbiter.status(workflowId)) as PlanState;
-      expect(plan.generation?.reason).toMatch(/^no model answered \(server-error/);
+      expect(plan.generation?.reason).toMatch(/^server-error: the model did not answer/);
+      // Temporal's retry policy, not the SDK, retried: one request per activity attempt.
+      expect(llm.requests).toBe(3);
       expect(plan.nodes).toHaveLength(1);
       const child = plan.nodes[0]!.workflowId;
       await expect
