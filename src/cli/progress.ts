@@ -1,5 +1,7 @@
-// Live progress for `submit --wait`: one line on stderr per change of state (a contract's step,
-// or a plan contract's status), so it reads the same on a terminal and in a CI log.
+// `submit --wait`: follows a contract or plan until it ends, printing one line on stderr per
+// change of state (a contract's step, or a plan contract's status), so it reads the same on a
+// terminal and in a CI log. It polls the state rather than long-polling the result, because a
+// request in words becomes its plan through continue-as-new and the state covers both.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPlanState, type Arbiter, type RunState } from '../client.js';
 
@@ -13,21 +15,35 @@ function snapshot(s: RunState): Map<string, string> {
   return lines;
 }
 
-/** Prints changes until `signal` aborts; status errors (e.g. a worker restarting) are skipped. */
-export async function followProgress(
+export const hasEnded = (s: RunState): boolean =>
+  isPlanState(s) ? s.status === 'completed' || s.status === 'cancelled' : s.outcome !== undefined;
+
+/**
+ * The state once the run has ended, or when `timeoutMs` passes (then the current state). A status
+ * read that fails (a worker restarting, the server busy) is retried on the next tick.
+ */
+export async function waitForEnd(
   arbiter: Arbiter,
   workflowId: string,
-  signal: AbortSignal,
-): Promise<void> {
+  opts: { print: boolean; timeoutMs?: number },
+): Promise<RunState> {
   const seen = new Map<string, string>();
-  while (!signal.aborted) {
+  const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+  let last: RunState | undefined;
+  for (;;) {
     const state = await arbiter.status(workflowId).catch(() => undefined);
-    if (signal.aborted) return;
-    for (const [key, value] of state ? snapshot(state) : []) {
-      if (seen.get(key) === value) continue;
-      seen.set(key, value);
-      process.stderr.write(`${key}: ${value}\n`);
+    if (state) {
+      last = state;
+      if (opts.print) {
+        for (const [key, value] of snapshot(state)) {
+          if (seen.get(key) === value) continue;
+          seen.set(key, value);
+          process.stderr.write(`${key}: ${value}\n`);
+        }
+      }
+      if (hasEnded(state)) return state;
     }
-    await sleep(1_000, undefined, { signal }).catch(() => undefined);
+    if (Date.now() >= deadline && last) return last;
+    await sleep(500);
   }
 }

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { withClient, exitCodeOf } from '../context.js';
 import { printJson, stateLines, uiBaseFromEnv, webUiLink } from '../output.js';
-import { followProgress } from '../progress.js';
+import { waitForEnd } from '../progress.js';
 import { loadSubmission } from '../../shared/load.js';
 import { badInput } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { Slug } from '../../shared/contract.js';
-import type { RunState } from '../../client.js';
 
 interface SubmitOptions {
   file?: string;
@@ -68,21 +66,10 @@ async function submit(opts: SubmitOptions): Promise<number> {
       if (opts.json) printJson({ ...submitted, webUi: link });
       return 0;
     }
-    const result = arbiter.result(submitted.workflowId);
-    const stop = new AbortController();
-    const progress = opts.json
-      ? Promise.resolve()
-      : followProgress(arbiter, submitted.workflowId, stop.signal);
-    let state: RunState;
-    if (timeoutMs === undefined) {
-      state = await result;
-    } else {
-      const timedOut = Symbol('timeout');
-      const first = await Promise.race([result, sleep(timeoutMs, timedOut)]);
-      state = first === timedOut ? await arbiter.status(submitted.workflowId) : first;
-    }
-    stop.abort();
-    await progress;
+    const state = await waitForEnd(arbiter, submitted.workflowId, {
+      print: !opts.json,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
     if (opts.json) printJson({ ...state, started: submitted.started, webUi: link });
     else process.stdout.write(`${stateLines(state).join('\n')}\n`);
     return exitCodeOf(state);
