@@ -9,7 +9,8 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { addressOf, loadConfig, type Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
+import { connectionSettings, unreachable } from './connectionSettings.js';
 import { contractWorkflowId, planWorkflowId } from './shared/constants.js';
 import { Contract, Plan } from './shared/contract.js';
 import type { ContractState } from './shared/decision.js';
@@ -35,38 +36,15 @@ function onlyContract(id: string, s: RunState): ContractState {
   return s;
 }
 
-export function howToStart(address: string): string {
-  return (
-    `cannot reach Temporal at ${address}. Start the embedded stack with \`npx arbiter dev\` ` +
-    '(or `npm run dev`), or set TEMPORAL_ADDRESS to a running server.'
-  );
-}
+export { howToStart } from './connectionSettings.js';
 
 /** Connects to Temporal; an unreachable server is ArbiterError TEMPORAL_UNREACHABLE (exit 3). */
 export async function connect(config: Config = loadConfig()): Promise<Connection> {
-  const address = addressOf(config);
+  const settings = connectionSettings(config);
   try {
-    return await Connection.connect({
-      address,
-      connectTimeout: '3s',
-      ...(config.tls === true
-        ? { tls: true }
-        : config.tls
-          ? {
-              tls: {
-                clientCertPair: {
-                  crt: Buffer.from(config.tls.cert ?? ''),
-                  key: Buffer.from(config.tls.key ?? ''),
-                },
-              },
-            }
-          : {}),
-      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-    });
+    return await Connection.connect({ ...settings, connectTimeout: '3s' });
   } catch (err) {
-    throw new ArbiterError('TEMPORAL_UNREACHABLE', howToStart(address), [
-      (err as Error).message.split('\n')[0] ?? '',
-    ]);
+    throw unreachable(settings.address, err);
   }
 }
 

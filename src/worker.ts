@@ -4,10 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadDeps, type Deps } from './activities/deps.js';
-import { addressOf, type Config } from './config.js';
-import { howToStart } from './client.js';
+import type { Config } from './config.js';
+import { connectionSettings, unreachable } from './connectionSettings.js';
 import { dataConverterFromEnv } from './security/codec.js';
-import { ArbiterError } from './shared/errors.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -20,29 +19,11 @@ export interface WorkerSetup {
 }
 
 export async function connectWorker(config: Config): Promise<NativeConnection> {
-  const address = addressOf(config);
+  const settings = connectionSettings(config);
   try {
-    return await NativeConnection.connect({
-      address,
-      ...(config.tls
-        ? {
-            tls:
-              config.tls === true
-                ? true
-                : {
-                    clientCertPair: {
-                      crt: Buffer.from(config.tls.cert ?? ''),
-                      key: Buffer.from(config.tls.key ?? ''),
-                    },
-                  },
-          }
-        : {}),
-      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-    });
+    return await NativeConnection.connect(settings);
   } catch (err) {
-    throw new ArbiterError('TEMPORAL_UNREACHABLE', howToStart(address), [
-      (err as Error).message.split('\n')[0] ?? '',
-    ]);
+    throw unreachable(settings.address, err);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { Connection } from '@temporalio/client';
+import { connect } from '../../client.js';
 import { loadConfig, addressOf } from '../../config.js';
 import { loadDeps } from '../../activities/deps.js';
 import { connectWorker, createWorker } from '../../worker.js';
@@ -36,7 +36,8 @@ export function registerStack(program: Command): void {
       installRuntime('INFO');
       const config = loadConfig();
       const deps = loadDeps(config);
-      const client = await Connection.connect({ address: addressOf(config) }).catch(() => undefined);
+      // The same address, TLS and API key as the worker's own connection.
+      const client = await connect(config).catch(() => undefined);
       if (client) {
         await ensureSearchAttributes(client, config.namespace).catch((err: Error) =>
           log(`could not register search attributes (${err.message}); ask an operator to add them`),
