@@ -22,6 +22,7 @@ const Settings = z
     ARBITER_POLICIES: z.string().default('policies'),
     ARBITER_RULES: z.string().default('config/domains.yaml'),
     ARBITER_REVIEWERS: z.string().default('config/reviewers.yaml'),
+    ARBITER_PRICING: z.string().default('config/pricing.yaml'),
     ARBITER_DEV_PORT: z.coerce.number().int().min(1).max(64535).default(7233),
   })
   .loose();
@@ -37,6 +38,7 @@ export interface Config {
   policiesDir: string;
   rulesFile: string;
   reviewersFile: string;
+  pricingFile: string;
   devPort: number;
 }
 
@@ -67,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     policiesDir: resolve(cwd, s.ARBITER_POLICIES),
     rulesFile: resolve(cwd, s.ARBITER_RULES),
     reviewersFile: resolve(cwd, s.ARBITER_REVIEWERS),
+    pricingFile: resolve(cwd, s.ARBITER_PRICING),
     devPort: s.ARBITER_DEV_PORT,
   };
 }

@@ -3,6 +3,7 @@ import { askLlm, combine } from '../governance/llmClassifier.js';
 import { createLlmClient, llmConfigured } from '../llm/client.js';
 import type { Contract } from '../shared/contract.js';
 import type { Classification } from '../shared/decision.js';
+import { costOf } from '../shared/pricing.js';
 
 export const classifyActivities = (deps: Deps) => {
   // One client per worker: the SDK keeps connections alive between calls.
@@ -28,7 +29,10 @@ export const classifyActivities = (deps: Deps) => {
         model: deps.llm.model,
         timeoutMs: deps.llm.classifyTimeoutMs,
       });
-      return combine(rules, llm);
+      const result = combine(rules, llm);
+      if (!llm.ok || !llm.usage) return result;
+      const costUsd = costOf(deps.pricing.models[deps.llm.model], llm.usage);
+      return { ...result, usage: { ...llm.usage, costUsd } };
     },
   };
 };

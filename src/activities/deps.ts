@@ -9,6 +9,7 @@ import type { Agent } from '../shared/agent.js';
 import { loadAgents, readDocument, validate } from '../shared/load.js';
 import { RuleSet } from '../shared/rules.js';
 import { ReviewersFile } from '../shared/reviewers.js';
+import { PricingTable } from '../shared/pricing.js';
 import type { Config } from '../config.js';
 
 export interface Deps {
@@ -16,6 +17,7 @@ export interface Deps {
   policy: PolicyEngine;
   classifier: RuleClassifier;
   reviewers: ReviewersFile;
+  pricing: PricingTable;
   llm: LlmSettings;
   auditDir: string;
 }
@@ -29,6 +31,12 @@ export function loadDeps(config: Config): Deps {
     config.reviewersFile,
     'reviewers file',
   );
+  const pricing = validate(
+    PricingTable,
+    readDocument(config.pricingFile),
+    config.pricingFile,
+    'pricing table',
+  );
   const auditDir = join(config.dataDir, 'audit');
   mkdirSync(auditDir, { recursive: true });
   return {
@@ -36,6 +44,7 @@ export function loadDeps(config: Config): Deps {
     policy: new PolicyEngine(loadPolicySet(config.policiesDir)),
     classifier: new RuleClassifier(rules),
     reviewers,
+    pricing,
     llm: llmSettingsFromEnv(),
     auditDir,
   };

@@ -8,6 +8,7 @@ import { runOpenAi } from '../agents/openai.js';
 import type { AgentCall, AgentResult } from '../agents/types.js';
 import type { Contract } from '../shared/contract.js';
 import type { Usage } from '../shared/decision.js';
+import { costOf } from '../shared/pricing.js';
 
 export interface ExecuteRequest {
   contract: Contract;
@@ -63,12 +64,9 @@ export const executeActivities = (deps: Deps) => ({
     }
     const inputTokens = result.usage?.inputTokens ?? 0;
     const outputTokens = result.usage?.outputTokens ?? 0;
-    const p = agent.pricing;
+    // An agent that reports its own cost is believed for the cost only; otherwise its pricing.
     const costUsd =
-      result.usage?.costUsd ??
-      p.perCallUsd +
-        (inputTokens / 1000) * p.inputPer1kTokensUsd +
-        (outputTokens / 1000) * p.outputPer1kTokensUsd;
+      result.usage?.costUsd ?? costOf(agent.pricing, { inputTokens, outputTokens }, agent.pricing.perCallUsd);
     return {
       output: result.output,
       usage: { inputTokens, outputTokens, costUsd: Math.round(costUsd * 1e6) / 1e6 },

@@ -22,7 +22,8 @@ export const LlmAnswer = z.object({
 export type LlmAnswer = z.infer<typeof LlmAnswer>;
 
 export type LlmOutcome =
-  { ok: true; answer: LlmAnswer } | { ok: false; category: ErrorCategory; message: string };
+  | { ok: true; answer: LlmAnswer; usage?: { inputTokens: number; outputTokens: number } }
+  | { ok: false; category: ErrorCategory; message: string };
 
 export interface LlmClassifierSettings {
   client: OpenAI;
@@ -91,7 +92,11 @@ export async function askLlm(
     if (![...domains, UNKNOWN_DOMAIN].includes(parsed.data.domain)) {
       return { ok: false, category: 'invalid-output', message: `unknown domain "${parsed.data.domain}"` };
     }
-    return { ok: true, answer: parsed.data };
+    return {
+      ok: true,
+      answer: parsed.data,
+      usage: { inputTokens: res.usage?.prompt_tokens ?? 0, outputTokens: res.usage?.completion_tokens ?? 0 },
+    };
   } catch (err) {
     return { ok: false, category: categorize(err), message: (err as Error).message.split('\n')[0] ?? '' };
   }

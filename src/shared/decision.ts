@@ -8,6 +8,8 @@ export const Classification = z.object({
   confidence: z.number().min(0).max(1),
   reasoning: z.array(z.string()),
   method: z.enum(CLASSIFY_METHODS),
+  /** Tokens and cost of the LLM call, when the LLM was asked and answered. */
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }).optional(),
 });
 export type Classification = z.infer<typeof Classification>;
 

@@ -29,7 +29,13 @@ export interface PlanState {
   maxParallel: number;
   status: 'generating' | 'running' | 'completed' | 'cancelled';
   /** For a plan generated from a request in words: how, and why it fell back if it did. */
-  generation?: { prompt: string; method: 'llm' | 'fallback'; reason?: string; attempts: number };
+  generation?: {
+    prompt: string;
+    method: 'llm' | 'fallback';
+    reason?: string;
+    attempts: number;
+    costUsd?: number;
+  };
   nodes: PlanNode[];
   costUsd: number;
   /** How many workflow runs the plan has used (continue-as-new keeps big plans' histories small). */

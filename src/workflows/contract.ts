@@ -164,6 +164,12 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     // 1. Classification: what kind of work is this? (The classifier never sees the agents.)
     const classification = await classify(contract);
     state.classification = classification;
+    if (classification.usage) {
+      // The classification's own LLM call is part of what this contract cost.
+      state.usage.inputTokens += classification.usage.inputTokens;
+      state.usage.outputTokens += classification.usage.outputTokens;
+      state.usage.costUsd += classification.usage.costUsd;
+    }
     note(
       'classify',
       `${classification.domain} (confidence ${classification.confidence}, by ${classification.method})`,

@@ -67,7 +67,8 @@ export async function planWorkflow({
         status: 'pending',
         costUsd: 0,
       })),
-    costUsd: carried?.costUsd ?? 0,
+    // A generated plan starts with what writing it cost.
+    costUsd: carried?.costUsd ?? generation?.costUsd ?? 0,
     runs: (carried?.runs ?? 0) + 1,
     ...(generation ? { generation } : {}),
   };

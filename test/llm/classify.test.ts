@@ -43,6 +43,18 @@ describe('classification with an LLM when the rules are unsure', () => {
     expect(result.reasoning.some((r) => r.startsWith('LLM: '))).toBe(true);
   });
 
+  it('records the LLM call tokens and their cost from the pricing table', async () => {
+    const fake = await startFakeLlm('script', [
+      '{"domain":"finance","confidence":0.9,"reasoning":["invoice"]}',
+    ]);
+    const deps = { ...withLlm(fake.baseURL), llm: { ...withLlm(fake.baseURL).llm, model: 'gpt-4o' } };
+    const result = await classifyActivities(deps).classify(unsure);
+    await fake.close();
+    expect(result).toMatchObject({ method: 'hybrid', domain: 'finance' });
+    // The fake reports 1 prompt and 1 completion token: $0.0025 + $0.01 per 1k, rounded.
+    expect(result.usage).toEqual({ inputTokens: 1, outputTokens: 1, costUsd: 0.000013 });
+  });
+
   it('does not ask the LLM when the rules are sure', async () => {
     const fake = await startFakeLlm('server-error');
     const result = await classifyActivities(withLlm(fake.baseURL)).classify(sure);
