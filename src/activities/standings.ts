@@ -37,6 +37,7 @@ export class StandingsCache {
       probation: s.probation,
       routable: s.routable,
       circuit: s.breaker.state,
+      latencyP50Ms: s.stats.latencyP50Ms,
       ...(measured ? {} : { unmeasured: true }),
     }));
   }

@@ -1,5 +1,6 @@
-// Selection among the agents policy permits: by measured trust, then estimated cost, then id, so
-// the choice is deterministic and explainable. An agent whose circuit is open is skipped.
+// Selection among the agents policy permits: by measured trust, then estimated cost, then measured
+// median latency, then id, so the choice is deterministic and explainable. An agent whose
+// circuit is open is skipped.
 import type { Agent } from '../shared/agent.js';
 import type { Selection, Standing } from '../shared/decision.js';
 import { parseDuration } from '../shared/duration.js';
@@ -18,10 +19,27 @@ export function selectAgent(
       const trust = s?.trust ?? 0;
       const reasons = [`trust ${trust.toFixed(3)}${s?.probation !== false ? ' (probation)' : ''}`];
       reasons.push(`estimated cost $${cost.toFixed(4)} per call`);
+      const latency = s?.latencyP50Ms ?? null;
+      if (latency !== null) reasons.push(`latency p50 ${latency} ms`);
       if (s && !s.routable) reasons.push(`circuit ${s.circuit}: skipped`);
-      return { agent, trust, cost, routable: s?.routable ?? true, circuit: s?.circuit ?? 'closed', reasons };
+      return {
+        agent,
+        trust,
+        cost,
+        // Unmeasured latency ranks after measured: evidence beats none.
+        latency: latency ?? Number.POSITIVE_INFINITY,
+        routable: s?.routable ?? true,
+        circuit: s?.circuit ?? 'closed',
+        reasons,
+      };
     })
-    .sort((a, b) => b.trust - a.trust || a.cost - b.cost || a.agent.id.localeCompare(b.agent.id));
+    .sort(
+      (a, b) =>
+        b.trust - a.trust ||
+        a.cost - b.cost ||
+        (a.latency === b.latency ? 0 : a.latency < b.latency ? -1 : 1) ||
+        a.agent.id.localeCompare(b.agent.id),
+    );
   if (preferred) {
     const i = scored.findIndex((s) => s.agent.id === preferred);
     if (i > 0) {

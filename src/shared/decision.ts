@@ -34,6 +34,8 @@ export const Standing = z.object({
   probation: z.boolean(),
   routable: z.boolean(),
   circuit: z.enum(CIRCUITS),
+  /** Median measured latency, when the agent has answered before. */
+  latencyP50Ms: z.number().nullable().optional(),
   /** True when the ledger could not be read in time and the agent was judged as unproven. */
   unmeasured: z.boolean().optional(),
 });

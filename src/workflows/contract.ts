@@ -260,6 +260,35 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
   }
 
   /**
+   * A reviewer's verdict on the stages it reviewed goes into the ledgers of the agents that did
+   * them: work sent back counts against an agent's trust even though its call succeeded.
+   */
+  async function recordVerdict(reviewed: readonly string[], approved: boolean, round: number): Promise<void> {
+    if (!patched('reviewer-verdict')) return;
+    for (const stageId of reviewed) {
+      const agentId = [...(state.stages ?? [])].reverse().find((st) => st.id === stageId)?.agentId;
+      if (!agentId) continue;
+      const { workflowId, runId } = workflowInfo();
+      try {
+        await recordAgentOutcome({
+          agentId,
+          outcomeId: `${workflowId}/${runId}/verdict/${stageId}/${round}`,
+          outcome: {
+            at: new Date().getTime(),
+            ok: true,
+            reviewerVerdict: approved ? 'approved' : 'rejected',
+          },
+        });
+      } catch (err) {
+        note(
+          'stage',
+          `could not record the reviewer's verdict for ${agentId}: ${describeFailure(err).message}`,
+        );
+      }
+    }
+  }
+
+  /**
    * A durable wait for a person. Each level of the escalation chain gets the deadline; members of
    * earlier levels may still answer. No answer by the end of the chain is a rejection.
    */
@@ -501,6 +530,9 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       if (!done) return finish('FAILED', `stage ${stage.id}: every permitted ${stage.role} agent failed`);
       outputs.set(stage.id, done.output);
       const verdict = done.output as { approved?: unknown; feedback?: unknown } | null;
+      if (stage.role === 'reviewer' && verdict && typeof verdict.approved === 'boolean') {
+        await recordVerdict(stage.after, verdict.approved, round);
+      }
       if (stage.role === 'reviewer' && verdict && verdict.approved === false) {
         if (round > MAX_SEND_BACKS) {
           return finish('FAILED', `stage ${stage.id}: the reviewer rejected the work ${round} times`);

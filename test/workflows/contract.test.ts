@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditFileName } from '../../src/activities/audit.js';
+import { readSnapshot } from '../../src/activities/ledger.js';
 import { loadPolicySet } from '../../src/governance/policy.js';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/constants.js';
 import type { Contract } from '../../src/shared/contract.js';
@@ -280,7 +281,14 @@ describe('multi-agent pipeline', () => {
 
   it('lets a reviewer send the work back, a bounded number of times', async () => {
     const config = testConfig({ agentsFile: pipelineAgents('picky-reviewer') });
-    const state = await withWorker(config, () => run(config, pipeline('picky')));
+    const [state, crunch] = await withWorker(config, async () => {
+      const result = await run(config, pipeline('picky'));
+      return [result, await readSnapshot(client, config.taskQueue, 'crunch', Date.now())] as const;
+    });
+    // The writer's call succeeded each time, but the reviewer's verdicts are in its ledger:
+    // analysis, brief (sent back), brief again, plus the two verdicts on the briefs.
+    expect(crunch.outcomes).toBe(5);
+    expect(crunch.stats.successRate).toBe(0.8);
     expect(state.outcome).toBe('SUCCEEDED');
     expect(state.stages?.map((s) => `${s.id}@${s.round}`)).toEqual([
       'research@1',
