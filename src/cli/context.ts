@@ -12,11 +12,12 @@ export async function withClient<T>(fn: (arbiter: Arbiter) => Promise<T>): Promi
   }
 }
 
+/** 0 succeeded, 1 failed or rejected, 4 not finished yet (waiting for review or still running). */
 export function exitCodeOf(state: RunState): number {
   if (isPlanState(state)) {
-    if (state.status === 'running') return EXIT.awaitingReview;
+    if (state.status !== 'completed') return state.status === 'cancelled' ? EXIT.failed : EXIT.awaitingReview;
     return state.nodes.every((n) => n.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   }
-  if (state.status === 'awaiting-review') return EXIT.awaitingReview;
+  if (state.outcome === undefined) return EXIT.awaitingReview;
   return state.outcome === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
 }

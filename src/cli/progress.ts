@@ -4,6 +4,7 @@
 // request in words becomes its plan through continue-as-new and the state covers both.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPlanState, type Arbiter, type RunState } from '../client.js';
+import { ArbiterError } from '../shared/errors.js';
 
 function snapshot(s: RunState): Map<string, string> {
   if (!isPlanState(s)) {
@@ -31,7 +32,11 @@ export async function waitForEnd(
   const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   let last: RunState | undefined;
   for (;;) {
-    const state = await arbiter.status(workflowId).catch(() => undefined);
+    const state = await arbiter.status(workflowId).catch((err: unknown) => {
+      // The server gone or the run unknown is an answer; anything else is retried next tick.
+      if (err instanceof ArbiterError) throw err;
+      return undefined;
+    });
     if (state) {
       last = state;
       if (opts.print) {
@@ -43,7 +48,12 @@ export async function waitForEnd(
       }
       if (hasEnded(state)) return state;
     }
-    if (Date.now() >= deadline && last) return last;
+    if (Date.now() >= deadline) {
+      if (last) return last;
+      throw new ArbiterError('AWAITING_REVIEW', `${workflowId} did not report its state before --timeout`, [
+        'is a worker running? start one with `npx arbiter worker` (or `npx arbiter dev`)',
+      ]);
+    }
     await sleep(500);
   }
 }

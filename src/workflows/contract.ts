@@ -280,6 +280,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
           },
         });
       } catch (err) {
+        if (isCancellation(err)) throw err;
         note(
           'stage',
           `could not record the reviewer's verdict for ${agentId}: ${describeFailure(err).message}`,
@@ -345,6 +346,8 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     // Runs recorded before escalation existed ended here as FAILED; they replay that way.
     if (!patched('escalate-on-exhaustion')) return finish('FAILED', reason);
     note('review', `${reason}: escalating to a person`);
+    // So `arbiter reviews` and the Web UI list it with the other contracts a person must answer.
+    upsertSearchAttributes([{ key: SA.route, value: 'HUMAN_REVIEW' }]);
     const reply = await askReviewers([`escalation: ${reason}`], decided.permitted, decided);
     if (reply.decision === 'reject') {
       return finish(
@@ -385,7 +388,12 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       const measured = patched('trust-ledger');
       if (measured && selection.circuits?.[agentId] === 'half-open') {
         // One probe at a time through a half-open circuit; the others move on to a fallback.
-        if (!(await claimAgentRoute({ agentId, claimId: attemptId }))) {
+        // A ledger that cannot answer grants nothing: the next agent is tried instead.
+        const granted = await claimAgentRoute({ agentId, claimId: attemptId }).catch((err: unknown) => {
+          if (isCancellation(err)) throw err;
+          return false;
+        });
+        if (!granted) {
           note(
             'execute',
             `${label}: agent ${agentId} skipped: its circuit is half-open and another probe runs`,
@@ -403,6 +411,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
             outcome: { at: new Date().getTime(), ...outcome },
           });
         } catch (err) {
+          if (isCancellation(err)) throw err;
           // Losing one measurement must not fail the work itself; the trail says it happened.
           note('execute', `could not record the outcome for ${agentId}: ${describeFailure(err).message}`);
         }

@@ -4,6 +4,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
@@ -53,7 +54,8 @@ export async function requestWorkflow({ prompt, planId }: RequestInput): Promise
       },
     });
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
+    // A cancelled request stays cancelled; only a failed generation degrades.
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
     // No usable plan after Temporal's retries: the request is never lost; a person takes it.
     const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
     const reason = cause ? `${cause.type ?? 'error'}: ${cause.message}` : (err.cause?.message ?? err.message);

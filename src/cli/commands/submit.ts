@@ -34,6 +34,9 @@ export function registerSubmit(program: Command): void {
 async function submit(opts: SubmitOptions): Promise<number> {
   if (opts.prompt !== undefined && opts.file)
     throw badInput('submit takes --prompt TEXT or --file FILE, not both');
+  if (opts.prompt !== undefined && !opts.prompt.trim()) {
+    throw badInput('--prompt: the request is empty; describe the work to do');
+  }
   if (opts.prompt === undefined && !opts.file) {
     throw badInput('submit needs --file FILE (a contract, plan or areas file) or --prompt TEXT');
   }
