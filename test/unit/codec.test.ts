@@ -10,20 +10,11 @@ import {
   METADATA_ENCRYPTION_KEY_ID,
 } from '../../src/security/codec.js';
 import { ArbiterError } from '../../src/shared/errors.js';
+import { arbiterFailure } from '../support/failure.js';
 
 const key = () => randomBytes(32).toString('base64');
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
 const payloadOf = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);
-
-function failure(fn: () => unknown): ArbiterError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ArbiterError);
-    return err as ArbiterError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('EncryptionCodec', () => {
   it('encrypts payloads (metadata included) and decrypts them back exactly', async () => {
@@ -85,7 +76,7 @@ describe('EncryptionCodec', () => {
       ',',
       `bad id:${key()}`,
     ]) {
-      const err = failure(() => dataConverterFromEnv({ ARBITER_CODEC_KEYS: bad }));
+      const err = arbiterFailure(() => dataConverterFromEnv({ ARBITER_CODEC_KEYS: bad }));
       expect(err.code).toBe('BAD_INPUT');
       expect(err.exitCode).toBe(2);
       expect(err.toUserText()).toContain('ARBITER_CODEC_KEYS');

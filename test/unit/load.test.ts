@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArbiterError } from '../../src/shared/errors.js';
 import { loadAgents, loadContract, loadPlan, loadSubmission } from '../../src/shared/load.js';
+import { arbiterFailure } from '../support/failure.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const repo = (name: string) => new URL(`../../${name}`, import.meta.url).pathname;
@@ -13,16 +13,6 @@ function write(name: string, text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'arbiter-load-')), name);
   writeFileSync(file, text);
   return file;
-}
-
-function failure(fn: () => unknown): ArbiterError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ArbiterError);
-    return err as ArbiterError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('loaders', () => {
@@ -44,7 +34,7 @@ describe('loaders', () => {
 
   it('names the file, each field path and the problem for wrong types', () => {
     const file = fixture('bad-types.yaml');
-    const err = failure(() => loadContract(file));
+    const err = arbiterFailure(() => loadContract(file));
     expect(err.code).toBe('BAD_INPUT');
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain(file);
@@ -55,40 +45,42 @@ describe('loaders', () => {
   });
 
   it('reports a missing required field by name', () => {
-    const err = failure(() => loadContract(write('c.yaml', 'id: x\ntitle: T\n')));
+    const err = arbiterFailure(() => loadContract(write('c.yaml', 'id: x\ntitle: T\n')));
     expect(err.toUserText()).toMatch(/objective: /);
   });
 
   it('reports unknown fields instead of ignoring them', () => {
-    const err = failure(() =>
+    const err = arbiterFailure(() =>
       loadContract(write('c.yaml', 'id: x\ntitle: T\nobjective: O\npriorty: high\n')),
     );
     expect(err.toUserText()).toContain('priorty');
   });
 
   it('reports YAML syntax errors with the line', () => {
-    const err = failure(() => loadContract(write('c.yaml', 'id: x\ntitle: [unclosed\nobjective: O\n')));
+    const err = arbiterFailure(() =>
+      loadContract(write('c.yaml', 'id: x\ntitle: [unclosed\nobjective: O\n')),
+    );
     expect(err.message).toMatch(/not valid YAML at line \d/);
   });
 
   it('reports a missing file', () => {
-    expect(failure(() => loadContract('/nonexistent/c.yaml')).message).toContain('no such file');
+    expect(arbiterFailure(() => loadContract('/nonexistent/c.yaml')).message).toContain('no such file');
   });
 
   it('catches a dependency cycle with the ids along it', () => {
-    const err = failure(() => loadPlan(fixture('cycle-plan.yaml')));
+    const err = arbiterFailure(() => loadPlan(fixture('cycle-plan.yaml')));
     expect(err.toUserText()).toMatch(/dependency cycle: (a|b|c) -> .* -> (a|b|c)/);
   });
 
   it('catches dangling dependsOn and duplicate ids', () => {
     const plan = `id: p\ntitle: P\ncontracts:\n  - { id: a, title: A, objective: x, dependsOn: [zzz] }\n  - { id: a, title: A2, objective: y }\n`;
-    const text = failure(() => loadPlan(write('p.yaml', plan))).toUserText();
+    const text = arbiterFailure(() => loadPlan(write('p.yaml', plan))).toUserText();
     expect(text).toContain('contracts[0].dependsOn: "a" depends on "zzz"');
     expect(text).toContain('contracts[1].id: duplicate contract id "a"');
   });
 
   it('refuses a forged trust field in an agents file, saying trust is measured', () => {
-    const text = failure(() => loadAgents(fixture('forged-agents.yaml'))).toUserText();
+    const text = arbiterFailure(() => loadAgents(fixture('forged-agents.yaml'))).toUserText();
     expect(text).toContain('agents[0].trust');
     expect(text).toContain('trust is measured');
   });
@@ -97,10 +89,10 @@ describe('loaders', () => {
     const yaml = (endpoint: string) =>
       `agents:\n  - id: a\n    description: d\n    capabilities: { domains: [data] }\n    endpoint: ${endpoint}\n`;
     expect(
-      failure(() => loadAgents(write('a.yaml', yaml('{ kind: builtin, name: nope }')))).toUserText(),
+      arbiterFailure(() => loadAgents(write('a.yaml', yaml('{ kind: builtin, name: nope }')))).toUserText(),
     ).toContain('agents[0].endpoint.name');
     expect(
-      failure(() => loadAgents(write('a.yaml', yaml('{ kind: carrier-pigeon }')))).toUserText(),
+      arbiterFailure(() => loadAgents(write('a.yaml', yaml('{ kind: carrier-pigeon }')))).toUserText(),
     ).toContain('agents[0].endpoint.kind');
   });
 
@@ -108,8 +100,10 @@ describe('loaders', () => {
     expect(loadSubmission(repo('examples/contracts/analytics-dashboard.yaml')).kind).toBe('contract');
     const plan = write('p.yaml', 'id: p\ntitle: P\ncontracts:\n  - { id: a, title: A, objective: x }\n');
     expect(loadSubmission(plan).kind).toBe('plan');
-    expect(failure(() => loadSubmission(repo('agents.yaml'))).message).toContain('cannot be submitted');
-    expect(failure(() => loadSubmission(write('x.yaml', 'just some text\n'))).message).toContain(
+    expect(arbiterFailure(() => loadSubmission(repo('agents.yaml'))).message).toContain(
+      'cannot be submitted',
+    );
+    expect(arbiterFailure(() => loadSubmission(write('x.yaml', 'just some text\n'))).message).toContain(
       'not a contract, plan or agents file',
     );
   });
