@@ -9,6 +9,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -38,6 +39,7 @@ import {
   type CancelRequest,
   type ReviewAnswer,
 } from '../shared/messages.js';
+import { agentCall } from './agentCall.js';
 import { topologicalOrder } from './logic/graph.js';
 import { reviewProblem } from './review.js';
 
@@ -61,6 +63,9 @@ const { recordAudit } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumAttempts: 10 },
 });
 const { executeAgent } = proxyActivities<Activities>({ startToCloseTimeout: '30s' });
+const { executeAgent: executeAgentInProcess } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+});
 const { recordAgentOutcome, claimAgentRoute } = proxyActivities<Activities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '500ms', maximumAttempts: 3 },
@@ -68,15 +73,6 @@ const { recordAgentOutcome, claimAgentRoute } = proxyActivities<Activities>({
 
 /** How often a reviewer stage may send work back before the contract fails. */
 const MAX_SEND_BACKS = 2;
-
-/** Retries for one agent: transient failures are retried, then the next fallback is tried. */
-const AGENT_RETRY = {
-  initialInterval: '500ms',
-  backoffCoefficient: 2,
-  maximumAttempts: 3,
-  // An answer too big for a history will be too big on every retry.
-  nonRetryableErrorTypes: ['PayloadsTooLarge'],
-};
 
 export async function contractWorkflow({ contract, planId, input }: ContractInput): Promise<ContractState> {
   const state: ContractState = {
@@ -419,14 +415,11 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
       state.agentId = agentId;
       upsertSearchAttributes([{ key: SA.agent, value: agentId }]);
       try {
-        const result = await executeAgent.executeWithOptions(
-          {
-            startToCloseTimeout: selection.timeoutsMs[agentId] ?? 30_000,
-            retry: AGENT_RETRY,
-            summary: `execute ${label} with agent ${agentId}`,
-          },
-          [{ contract, agentId, input: agentInput }],
-        );
+        const call = agentCall(selection, agentId, `execute ${label} with agent ${agentId}`);
+        const args: Parameters<Activities['executeAgent']> = [{ contract, agentId, input: agentInput }];
+        const result = call.local
+          ? await executeAgentInProcess.executeWithOptions(call.options, args)
+          : await executeAgent.executeWithOptions(call.options, args);
         state.usage.inputTokens += result.usage.inputTokens;
         state.usage.outputTokens += result.usage.outputTokens;
         state.usage.costUsd += result.usage.costUsd;
