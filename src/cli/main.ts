@@ -1,6 +1,8 @@
 // `arbiter`: a thin command line over the client library. Every user mistake becomes a clear
 // message and SPEC §3's exit code; a stack trace only with ARBITER_DEBUG=1.
 import { Command, CommanderError } from 'commander';
+import { addressOf, loadConfig } from '../config.js';
+import { unreachable } from '../connectionSettings.js';
 import { ArbiterError, EXIT } from '../shared/errors.js';
 import { registerAgents } from './commands/agents.js';
 import { addAuditSubcommands, registerAuditTools } from './commands/auditTools.js';
@@ -14,6 +16,7 @@ import { registerReview } from './commands/review.js';
 import { registerStack } from './commands/stack.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerWhatIf } from './commands/whatif.js';
+import { isUnavailable } from './unavailable.js';
 
 const program = new Command('arbiter')
   .description('Policy-governed orchestration of AI agents on Temporal')
@@ -35,7 +38,18 @@ registerRate(program);
 registerWhatIf(program.commands.find((c) => c.name() === 'policy')!);
 registerCodecServer(program);
 
+function configuredAddress(): string {
+  try {
+    return addressOf(loadConfig());
+  } catch {
+    return 'the configured Temporal server';
+  }
+}
+
 function fail(err: unknown): number {
+  // Connecting failed early is already an ArbiterError; this is the server dying mid-command,
+  // which is the same situation for the user (exit 3, how to start one), not an internal error.
+  if (!(err instanceof ArbiterError) && isUnavailable(err)) err = unreachable(configuredAddress(), err);
   if (err instanceof CommanderError) {
     // Help and version are exit 0; a wrong flag or a missing argument is bad input.
     return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;

@@ -4,7 +4,13 @@
 // request in words becomes its plan through continue-as-new and the state covers both.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPlanState, type Arbiter, type RunState } from '../client.js';
+import { addressOf } from '../config.js';
+import { unreachable } from '../connectionSettings.js';
 import { ArbiterError } from '../shared/errors.js';
+import { isUnavailable } from './unavailable.js';
+
+/** How long `--wait` keeps polling a Temporal server that does not answer before exit 3. */
+const SERVER_GRACE_MS = Number(process.env.ARBITER_SERVER_GRACE_MS) || 30_000;
 
 function snapshot(s: RunState): Map<string, string> {
   if (!isPlanState(s)) {
@@ -31,13 +37,19 @@ export async function waitForEnd(
   const seen = new Map<string, string>();
   const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   let last: RunState | undefined;
+  let serverGoneSince: number | undefined;
   for (;;) {
     const state = await arbiter.status(workflowId).catch((err: unknown) => {
-      // The server gone or the run unknown is an answer; anything else is retried next tick.
+      // The run unknown is an answer; anything else is retried next tick. A server that went
+      // away may be restarting (nothing is lost in Temporal), so it gets a grace period.
       if (err instanceof ArbiterError) throw err;
+      if (!isUnavailable(err)) return undefined;
+      serverGoneSince ??= Date.now();
+      if (Date.now() - serverGoneSince > SERVER_GRACE_MS) throw unreachable(addressOf(arbiter.config), err);
       return undefined;
     });
     if (state) {
+      serverGoneSince = undefined;
       last = state;
       if (opts.print) {
         for (const [key, value] of snapshot(state)) {
