@@ -2,7 +2,12 @@
 // POST /encode and POST /decode take {payloads: [{metadata: {k: base64}, data: base64}]} (proto3
 // JSON) and answer the same shape. CORS lets the Web UI's origin call it (preflight included), and a
 // bearer token (ARBITER_CODEC_TOKEN) is required unless the operator opts out explicitly.
-import { createHash, timingSafeEqual } from 'node:crypto';
+//
+// The Web UI cannot send that token: its "Pass the user access token" option is refused for http://
+// endpoints and sends the UI's own login token anyway. So a browser signs in once at GET / with the
+// token and gets an HttpOnly, SameSite=Strict session cookie; the UI's "Include cross-origin
+// credentials" option then sends it with every /decode call (CORS with credentials, origin allowlist).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -10,6 +15,8 @@ import { z } from 'zod';
 import { ArbiterError } from '../shared/errors.js';
 
 export const CODEC_TOKEN_ENV = 'ARBITER_CODEC_TOKEN';
+export const SESSION_COOKIE = 'arbiter_codec_session';
+const SESSION_SECONDS = 8 * 60 * 60;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const ALLOW_HEADERS = 'Content-Type, Authorization, X-Namespace';
 
@@ -59,6 +66,38 @@ export function authorized(header: string | undefined, token: string): boolean {
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1].trim()), digest(token));
 }
 
+/** The cookie value a signed-in browser holds: derived from the token, so the cookie never holds it. */
+export function sessionValue(token: string): string {
+  return createHmac('sha256', token).update('arbiter codec-server browser session').digest('base64url');
+}
+
+function hasSession(cookieHeader: string | undefined, token: string): boolean {
+  const cookie = (cookieHeader ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  const value = cookie?.slice(SESSION_COOKIE.length + 1);
+  return value !== undefined && timingSafeEqual(digest(value), digest(sessionValue(token)));
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The sign-in page: one password field, posted to this same origin. */
+function signInPage(message: string, showForm: boolean): string {
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Arbiter codec server</title>',
+    '<style>body{font-family:sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}</style></head><body>',
+    '<h1>Arbiter codec server</h1>',
+    `<p id="message">${escapeHtml(message)}</p>`,
+    showForm
+      ? '<form method="post" action="/login"><label for="token">Codec token (ARBITER_CODEC_TOKEN)</label><br>' +
+        '<input id="token" name="token" type="password" autocomplete="off" size="48" required> ' +
+        '<button type="submit">Sign in</button></form>'
+      : '',
+    '</body></html>',
+  ].join('\n');
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -99,6 +138,37 @@ export function createCodecServer(options: CodecServerOptions): Server {
     res.writeHead(status, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  const page = (res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, {
+      'Content-Type': 'text/html; charset=utf-8',
+      // Not frameable, no scripts: the page only posts the token back to this origin.
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      'X-Frame-Options': 'DENY',
+      'Cache-Control': 'no-store',
+      ...headers,
+    });
+    res.end(html);
+  };
+  const FOR_UI =
+    'Then, in the Temporal Web UI, open the Codec Server settings, enter this address as the browser ' +
+    'endpoint and tick "Include cross-origin credentials".';
+
+  /** GET / shows the sign-in form; POST /login checks the token and sets the session cookie. */
+  const signIn = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    const token = options.token;
+    if (!token) return page(res, 200, signInPage(`No sign-in needed (--insecure-no-auth). ${FOR_UI}`, false));
+    if (req.method === 'GET' && path === '/') {
+      return page(res, 200, signInPage(`Sign in with the codec token. ${FOR_UI}`, true));
+    }
+    const given = new URLSearchParams(await readBody(req)).get('token')?.trim() ?? '';
+    if (!given || !authorized(`Bearer ${given}`, token)) {
+      return page(res, 401, signInPage('Wrong token: try again.', true));
+    }
+    page(res, 200, signInPage(`Signed in: this browser may now decode payloads. ${FOR_UI}`, false), {
+      // A working day, then sign in again; the value is the same while the token is unchanged.
+      'Set-Cookie': `${SESSION_COOKIE}=${sessionValue(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`,
+    });
+  };
 
   return createServer((req, res) => {
     void (async () => {
@@ -113,10 +183,17 @@ export function createCodecServer(options: CodecServerOptions): Server {
         res.end();
         return;
       }
+      if ((req.method === 'GET' && path === '/') || (req.method === 'POST' && path === '/login')) {
+        return await signIn(req, res, path);
+      }
       if (path !== '/encode' && path !== '/decode')
         return send(res, 404, { error: 'use /encode or /decode' });
       if (req.method !== 'POST') return send(res, 405, { error: `${path} takes POST` });
-      if (options.token && !authorized(req.headers.authorization, options.token)) {
+      if (
+        options.token &&
+        !authorized(req.headers.authorization, options.token) &&
+        !hasSession(req.headers.cookie, options.token)
+      ) {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return send(res, 401, { error: 'missing or wrong bearer token' });
       }

@@ -49,6 +49,15 @@ export function registerCodecServer(program: Command): void {
         `codec server on http://${opts.host}:${bound} for ${opts.origin.join(', ')}` +
           (token ? ' (bearer token required)' : ' (NO authentication: --insecure-no-auth)'),
       );
+      // The Web UI cannot send the bearer token; a browser signs in once at this page instead. The
+      // session cookie only reaches the codec server when it has the UI's host name (same site).
+      const uiHost = URL.canParse(opts.origin[0] ?? '') ? new URL(opts.origin[0]!).hostname : '';
+      const loopback = (h: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(h);
+      const address = `http://${loopback(opts.host) && loopback(uiHost) ? uiHost : opts.host}:${bound}`;
+      log(
+        `Web UI: sign in at ${address}/ in the browser, then in the UI's Codec Server settings use ` +
+          `${address} as the browser endpoint with "Include cross-origin credentials"`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => server.close(() => resolve());
         process.once('SIGINT', stop);
