@@ -83,6 +83,36 @@ describe('codec server', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('lets a browser sign in with the token: an HttpOnly session cookie, never the token, decodes', async () => {
+    const login = (given: string) =>
+      fetch(`${base}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: given }).toString(),
+      });
+    const wrong = await login('not-the-token');
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+
+    const ok = await login(token);
+    expect(ok.status).toBe(200);
+    const setCookie = ok.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^arbiter_codec_session=[^;]+;/);
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Strict');
+    expect(setCookie).not.toContain(token);
+    const cookie = setCookie.split(';')[0]!;
+
+    const withCookie = (c: string) =>
+      fetch(`${base}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin, cookie: c },
+        body: JSON.stringify({ payloads: [] }),
+      });
+    expect((await withCookie(cookie)).status).toBe(200);
+    expect((await withCookie('arbiter_codec_session=forged')).status).toBe(401);
+  });
+
   it('refuses to be created without a token unless auth is explicitly off', () => {
     expect(() => createCodecServer({ codec, origins: [origin] })).toThrow(ArbiterError);
     expect(() => createCodecServer({ codec, origins: [origin], insecureNoAuth: true })).not.toThrow();
