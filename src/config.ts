@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { validate } from './shared/load.js';
 
 const CONFIG_FILE = 'arbiter.config.yaml';
+/** The OpenTelemetry Prometheus exporter's customary port: where `arbiter worker` and `dev` serve /metrics. */
+export const DEFAULT_METRICS_PORT = 9464;
 
 const Settings = z
   .object({
@@ -24,6 +26,13 @@ const Settings = z
     ARBITER_REVIEWERS: z.string().default('config/reviewers.yaml'),
     ARBITER_PRICING: z.string().default('config/pricing.yaml'),
     ARBITER_DEV_PORT: z.coerce.number().int().min(1).max(64535).default(7233),
+    // `off` (or 0) turns the worker's Prometheus endpoint off.
+    ARBITER_METRICS_PORT: z
+      .union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], {
+        error: 'expected a port number (1-65535), or off (or 0) to serve no metrics',
+      })
+      .default(DEFAULT_METRICS_PORT),
+    ARBITER_METRICS_HOST: z.string().default('0.0.0.0'),
   })
   .loose();
 
@@ -40,6 +49,8 @@ export interface Config {
   reviewersFile: string;
   pricingFile: string;
   devPort: number;
+  /** Where a worker serves Prometheus metrics; absent when turned off. */
+  metrics?: { port: number; host: string };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -71,6 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     reviewersFile: resolve(cwd, s.ARBITER_REVIEWERS),
     pricingFile: resolve(cwd, s.ARBITER_PRICING),
     devPort: s.ARBITER_DEV_PORT,
+    ...(s.ARBITER_METRICS_PORT === 'off' || s.ARBITER_METRICS_PORT === 0
+      ? {}
+      : { metrics: { port: s.ARBITER_METRICS_PORT, host: s.ARBITER_METRICS_HOST } }),
   };
 }
 

@@ -1,11 +1,26 @@
 // The Arbiter worker: loads agents, policies and rules (bad ones stop it with exit 2), registers
-// the workflows and activities, and polls the task queue until it is told to stop.
+// the workflows and activities, and polls the task queue until it is told to stop. Every worker
+// (`arbiter worker`, `dev`, `demo`, tests, bench) goes through here, so this is also where
+// observability is attached: the Prometheus endpoint (config.metrics) and, when the environment
+// asks for it, OpenTelemetry tracing.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadDeps, type Deps } from './activities/deps.js';
 import type { Config } from './config.js';
 import { connectionSettings, unreachable } from './connectionSettings.js';
+import { activityMetricsInterceptor } from './observability/activityMetrics.js';
+import { arbiterMetrics } from './observability/arbiterMetrics.js';
+import { startMetricsEndpoint } from './observability/endpoint.js';
+import { reviewQueueCounter } from './observability/reviewQueue.js';
+import { ensureSdkExporter } from './observability/sdkRuntime.js';
+import { tracingWorkerParts } from './observability/tracing.js';
 import { dataConverterFromEnv } from './security/codec.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -13,13 +28,33 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 export interface WorkerSetup {
   config: Config;
   deps?: Deps;
-  /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled at start. */
+  /**
+   * A prebuilt workflow bundle (tests build one and share it); otherwise bundled at start. With
+   * tracing on, build it with `workflowInterceptorModules: tracingWorkflowModules()`.
+   */
   workflowBundle?: { codePath: string };
   options?: Partial<WorkerOptions>;
 }
 
+const warn = (line: string) => process.stderr.write(`arbiter: ${line}\n`);
+
+/**
+ * Starts the process's /metrics endpoint (once) and, before the first NativeConnection, gives the
+ * SDK runtime its Prometheus exporter. Returns whether metrics are served.
+ */
+async function serveMetrics(config: Config): Promise<boolean> {
+  if (!config.metrics) return false;
+  const endpoint = await startMetricsEndpoint(config.metrics, warn);
+  if (!endpoint) return false;
+  await ensureSdkExporter().catch((err: Error) =>
+    warn(`metrics: the Temporal SDK's own metrics are not exported (${err.message})`),
+  );
+  return true;
+}
+
 export async function connectWorker(config: Config): Promise<NativeConnection> {
   const settings = connectionSettings(config);
+  await serveMetrics(config);
   try {
     return await NativeConnection.connect(settings);
   } catch (err) {
@@ -27,16 +62,59 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
   }
 }
 
+let bundleWarned = false;
+
+/**
+ * The activity interceptors every worker that runs Arbiter's activities carries (the main worker and
+ * the agent pools): tracing outermost, so the metrics interceptor's work is inside the activity's
+ * span, then Arbiter's metrics.
+ */
+export async function observedActivities(config: Config): Promise<ActivityInterceptorsFactory[]> {
+  const metered = await serveMetrics(config);
+  const tracing = await tracingWorkerParts();
+  return [...(tracing?.activity ?? []), ...(metered ? [activityMetricsInterceptor(arbiterMetrics())] : [])];
+}
+
 export async function createWorker(setup: WorkerSetup, connection: NativeConnection): Promise<Worker> {
   const deps = setup.deps ?? loadDeps(setup.config);
   const dataConverter = dataConverterFromEnv(); // payload encryption when ARBITER_CODEC_KEYS is set
+  const { namespace, taskQueue } = setup.config;
+
+  const observed = await observedActivities(setup.config);
+  if (setup.config.metrics) {
+    arbiterMetrics().reviewQueues.set(taskQueue, reviewQueueCounter(connection, namespace, taskQueue));
+  }
+
+  const tracing = await tracingWorkerParts();
+  if (tracing && setup.workflowBundle && !bundleWarned && !bundleHasTracing(setup.workflowBundle.codePath)) {
+    bundleWarned = true;
+    warn(
+      'tracing: the prebuilt workflow bundle has no OpenTelemetry interceptors, so workflow spans are missing; ' +
+        'bundle with workflowInterceptorModules: tracingWorkflowModules()',
+    );
+  }
+  const given = setup.options?.interceptors;
+  const activity = [...observed, ...(given?.activity ?? [])];
+  const workflowModules = [...(tracing?.workflowModules ?? []), ...(given?.workflowModules ?? [])];
+  const sinks = { ...tracing?.sinks, ...setup.options?.sinks };
+
   return Worker.create({
     connection,
-    namespace: setup.config.namespace,
-    taskQueue: setup.config.taskQueue,
+    namespace,
+    taskQueue,
     activities: createActivities(deps),
     ...(dataConverter ? { dataConverter } : {}),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
     ...setup.options,
+    interceptors: { ...given, activity, workflowModules },
+    ...(Object.keys(sinks).length ? { sinks } : {}),
   });
+}
+
+function bundleHasTracing(codePath: string): boolean {
+  try {
+    return readFileSync(codePath, 'utf8').includes('OpenTelemetryInboundInterceptor');
+  } catch {
+    return false;
+  }
 }

@@ -1,12 +1,32 @@
 // `arbiter metrics`: what the closed contracts of a period say about the system. Pure: the caller
-// lists the contracts (source.ts), reads ratings and the agents' measured trust, and passes them in.
+// lists the contracts (source.ts), reads ratings, the agents' measured trust and the worker's
+// resource figures, and passes them in.
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import proto from '@temporalio/proto';
 import type { AuditEvent, ContractState, ErrorCategory, Outcome } from '../shared/decision.js';
+
+/** What one contract's run cost Temporal, read from its history. */
+export interface ContractResources {
+  historyEvents: number;
+  /** Activity attempts (scheduled activities, counting retries) plus local activities. */
+  activityExecutions: number;
+}
 
 export interface MetricsContract {
   workflowId: string;
   startTime: string;
   closeTime: string;
   state: ContractState;
+  resources?: ContractResources;
+}
+
+/** The worker process's own use, from its Prometheus endpoint. */
+export interface WorkerResources {
+  url: string;
+  cpuSeconds?: number;
+  residentMemoryBytes?: number;
+  /** Why the figures are missing (endpoint off or unreachable), and where to read them. */
+  unavailable?: string;
 }
 
 export interface MetricsInput {
@@ -16,6 +36,21 @@ export interface MetricsInput {
   /** Measured trust per agent id, from the ledgers; undefined when the ledgers could not be read. */
   trust?: ReadonlyMap<string, number>;
   since?: string;
+  worker?: WorkerResources;
+}
+
+export interface ResourceUse {
+  perContract: {
+    /** Contracts whose history was read (the rest have no event or activity figures). */
+    measured: number;
+    historyEvents: { total: number; mean: number | null; p95: number | null; max: number | null };
+    activityExecutions: { total: number; mean: number | null; max: number | null };
+    /** Agent call time as the workers measured it, over all attempts. */
+    agentTimeMs: { total: number; mean: number | null };
+    /** LLM tokens: agents' and Arbiter's own (classification). */
+    tokens: { input: number; output: number; meanPerContract: number | null };
+  };
+  worker?: WorkerResources;
 }
 
 export interface Metrics {
@@ -47,6 +82,76 @@ export interface Metrics {
   /** Mean user rating (1..5) of the window's rated contracts. */
   userSatisfaction: { meanRating: number | null; ratings: number };
   cost: { totalUsd: number; perContractUsd: number | null };
+  resources: ResourceUse;
+}
+
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** Events and activity executions of one contract's history. */
+export function historyResources(history: History): ContractResources {
+  const E = proto.temporal.api.enums.v1.EventType;
+  let activityExecutions = 0;
+  for (const e of history.events ?? []) {
+    if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+      // Only the last attempt is recorded as an event; its number says how many ran.
+      activityExecutions += Math.max(1, e.activityTaskStartedEventAttributes?.attempt ?? 1);
+    } else if (
+      e.eventType === E.EVENT_TYPE_MARKER_RECORDED &&
+      e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER
+    ) {
+      activityExecutions += 1;
+    }
+  }
+  return { historyEvents: history.events?.length ?? 0, activityExecutions };
+}
+
+/** The process figures a worker's /metrics exposition carries (prom-client's default metrics). */
+export function workerResourcesFromExposition(url: string, text: string): WorkerResources {
+  const value = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    const n = line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const cpuSeconds = value('process_cpu_seconds_total');
+  const residentMemoryBytes = value('process_resident_memory_bytes');
+  return {
+    url,
+    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
+    ...(residentMemoryBytes !== undefined ? { residentMemoryBytes } : {}),
+    ...(cpuSeconds === undefined && residentMemoryBytes === undefined
+      ? { unavailable: `${url} has no process_cpu_seconds_total or process_resident_memory_bytes` }
+      : {}),
+  };
+}
+
+function resourceUse(cs: readonly MetricsContract[], worker?: WorkerResources): ResourceUse {
+  const measured = cs.map((c) => c.resources).filter((r): r is ContractResources => r !== undefined);
+  const events = measured.map((r) => r.historyEvents).sort((a, b) => a - b);
+  const activities = measured.map((r) => r.activityExecutions);
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const agentTime = sum(cs.flatMap((c) => c.state.attempts.map((a) => a.latencyMs ?? 0)));
+  const input = sum(cs.map((c) => c.state.usage.inputTokens));
+  const output = sum(cs.map((c) => c.state.usage.outputTokens));
+  const per = (total: number, n: number, digits = 1) => (n > 0 ? round(total / n, digits) : null);
+  return {
+    perContract: {
+      measured: measured.length,
+      historyEvents: {
+        total: sum(events),
+        mean: per(sum(events), events.length),
+        p95: percentile(events, 95),
+        max: events.length ? events[events.length - 1]! : null,
+      },
+      activityExecutions: {
+        total: sum(activities),
+        mean: per(sum(activities), activities.length),
+        max: activities.length ? Math.max(...activities) : null,
+      },
+      agentTimeMs: { total: agentTime, mean: per(agentTime, cs.length) },
+      tokens: { input, output, meanPerContract: per(input + output, cs.length) },
+    },
+    ...(worker ? { worker } : {}),
+  };
 }
 
 const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -163,15 +268,31 @@ export function computeMetrics(input: MetricsInput): Metrics {
       ratings: scores.length,
     },
     cost: { totalUsd: round(totalUsd, 6), perContractUsd: cs.length ? round(totalUsd / cs.length, 6) : null },
+    resources: resourceUse(cs, input.worker),
   };
 }
 
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
 const ms = (n: number | null) => (n === null ? '-' : `${n} ms`);
 
+const num = (n: number | null, unit: string) => (n === null ? '-' : `${n} ${unit}`);
+
+function workerLine(w: WorkerResources | undefined): string {
+  if (!w) return 'worker process: -';
+  if (w.unavailable) return `worker process: ${w.unavailable}`;
+  const parts = [
+    w.cpuSeconds !== undefined ? `${w.cpuSeconds.toFixed(2)} s CPU` : undefined,
+    w.residentMemoryBytes !== undefined
+      ? `${(w.residentMemoryBytes / 1e6).toFixed(1)} MB resident`
+      : undefined,
+  ].filter(Boolean);
+  return `worker process: ${parts.join(', ')} (${w.url})`;
+}
+
 /** The text `arbiter metrics` prints. */
 export function metricsLines(m: Metrics, taskQueue: string): string[] {
   const errors = Object.entries(m.errorsByCategory);
+  const r = m.resources.perContract;
   return [
     `metrics of task queue ${taskQueue}${m.window.since ? ` since ${m.window.since}` : ''}: ${m.contracts} closed contracts`,
     `  outcomes            ${Object.entries(m.outcomes)
@@ -186,5 +307,7 @@ export function metricsLines(m: Metrics, taskQueue: string): string[] {
     `  agent satisfaction  ${m.agentSatisfaction.meanTrust === null ? '-' : `mean measured trust ${m.agentSatisfaction.meanTrust} over ${m.agentSatisfaction.agents} agents`}`,
     `  user satisfaction   ${m.userSatisfaction.meanRating === null ? 'no ratings' : `${m.userSatisfaction.meanRating}/5 from ${m.userSatisfaction.ratings} ratings`}`,
     `  cost                $${m.cost.totalUsd.toFixed(4)} total, ${m.cost.perContractUsd === null ? '-' : `$${m.cost.perContractUsd.toFixed(4)}`} per contract`,
+    `  resource use        history ${num(r.historyEvents.mean, 'events/contract')} (p95 ${num(r.historyEvents.p95, 'events')}), ${num(r.activityExecutions.mean, 'activity executions/contract')}, agent time ${num(r.agentTimeMs.mean, 'ms/contract')}, tokens ${r.tokens.input} in / ${r.tokens.output} out`,
+    `                      ${workerLine(m.resources.worker)}`,
   ];
 }

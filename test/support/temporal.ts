@@ -19,8 +19,11 @@ export const repoFile = (path: string) => new URL(`../../${path}`, import.meta.u
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const dataDir = mkdtempSync(join(tmpdir(), 'arbiter-test-'));
   counter += 1;
+  // No /metrics endpoint unless a test asks for one: test files run in parallel processes, and
+  // they would all reach for the default port.
+  const { metrics: _defaultMetrics, ...defaults } = loadConfig({}, repoFile(''));
   return {
-    ...loadConfig({}, repoFile('')),
+    ...defaults,
     address: inject('temporalAddress'),
     taskQueue: `test-${process.pid}-${counter}-${Date.now().toString(36)}`,
     dataDir,

@@ -1,12 +1,17 @@
 // `arbiter metrics` over a known set of closed contracts: each number is what an operator expects.
+import proto from '@temporalio/proto';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { describe, expect, it } from 'vitest';
 import {
   computeMetrics,
+  historyResources,
   metricsLines,
   missingSteps,
   percentile,
+  workerResourcesFromExposition,
   type MetricsContract,
 } from '../../src/audit/metrics.js';
+import { loadConfig } from '../../src/config.js';
 import type { AuditEvent, ContractState } from '../../src/shared/decision.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -154,5 +159,94 @@ describe('metrics', () => {
     const empty = computeMetrics({ contracts: [] });
     expect(empty).toMatchObject({ contracts: 0, successRate: null, throughputPerMinute: null });
     expect(metricsLines(empty, 'q').join('\n')).toContain('0 closed contracts');
+  });
+});
+
+describe('resource use', () => {
+  const E = proto.temporal.api.enums.v1.EventType;
+  const event = (eventType: number, extra: Record<string, unknown> = {}) => ({ eventType, ...extra });
+  // Start, a workflow task, an activity that ran on its 3rd attempt, two local activities and a
+  // marker of another kind, then completion.
+  const history = {
+    events: [
+      event(E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+      event(E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+      event(E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+      event(E.EVENT_TYPE_ACTIVITY_TASK_STARTED, { activityTaskStartedEventAttributes: { attempt: 3 } }),
+      event(E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+      event(E.EVENT_TYPE_MARKER_RECORDED, {
+        markerRecordedEventAttributes: { markerName: 'core_local_activity' },
+      }),
+      event(E.EVENT_TYPE_MARKER_RECORDED, {
+        markerRecordedEventAttributes: { markerName: 'core_local_activity' },
+      }),
+      event(E.EVENT_TYPE_MARKER_RECORDED, { markerRecordedEventAttributes: { markerName: 'core_patch' } }),
+      event(E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED),
+    ],
+  } as unknown as History;
+
+  it('counts history events and activity executions, retries and local activities included', () => {
+    expect(historyResources(history)).toEqual({ historyEvents: 9, activityExecutions: 5 });
+    expect(historyResources({ events: [] })).toEqual({
+      historyEvents: 0,
+      activityExecutions: 0,
+    });
+  });
+
+  it('sums agent time and tokens per contract, and summarises the measured histories', () => {
+    const withResources = contracts.map((c, k) => ({
+      ...c,
+      resources: { historyEvents: 10 + k, activityExecutions: 5 },
+    }));
+    const r = computeMetrics({ contracts: withResources }).resources;
+    expect(r.perContract).toEqual({
+      measured: 10,
+      historyEvents: { total: 145, mean: 14.5, p95: 19, max: 19 },
+      activityExecutions: { total: 50, mean: 5, max: 5 },
+      // Seven contracts' single attempts of 5 ms; contract 2's attempts carry no latency.
+      agentTimeMs: { total: 35, mean: 3.5 },
+      tokens: { input: 10, output: 20, meanPerContract: 3 },
+    });
+    // Without histories the per-contract event figures are unknown, not zero.
+    const bare = computeMetrics({ contracts }).resources.perContract;
+    expect(bare.measured).toBe(0);
+    expect(bare.historyEvents.mean).toBeNull();
+  });
+
+  it("reads the worker's CPU and memory from its exposition, and says where when it cannot", () => {
+    const url = 'http://localhost:9464/metrics';
+    const text = [
+      '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
+      '# TYPE process_cpu_seconds_total counter',
+      'process_cpu_seconds_total 12.5',
+      'process_resident_memory_bytes 104857600',
+      'temporal_workflow_completed{task_queue="q"} 3',
+    ].join('\n');
+    const worker = workerResourcesFromExposition(url, text);
+    expect(worker).toEqual({ url, cpuSeconds: 12.5, residentMemoryBytes: 104857600 });
+    expect(workerResourcesFromExposition(url, 'temporal_x 1').unavailable).toContain(url);
+
+    const lines = metricsLines(computeMetrics({ contracts, worker }), 'q').join('\n');
+    expect(lines).toContain('tokens 10 in / 20 out');
+    expect(lines).toContain(`worker process: 12.50 s CPU, 104.9 MB resident (${url})`);
+  });
+
+  it('serves metrics on 9464 unless ARBITER_METRICS_PORT says otherwise; off or 0 turns it off', () => {
+    expect(loadConfig({}, '/nowhere').metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(
+      loadConfig({ ARBITER_METRICS_PORT: '9100', ARBITER_METRICS_HOST: '127.0.0.1' }, '/nowhere').metrics,
+    ).toEqual({
+      port: 9100,
+      host: '127.0.0.1',
+    });
+    expect(loadConfig({ ARBITER_METRICS_PORT: 'off' }, '/nowhere').metrics).toBeUndefined();
+    expect(loadConfig({ ARBITER_METRICS_PORT: '0' }, '/nowhere').metrics).toBeUndefined();
+    expect(() => loadConfig({ ARBITER_METRICS_PORT: 'nine' }, '/nowhere')).toThrow(
+      expect.objectContaining({
+        details: [
+          'ARBITER_METRICS_PORT: expected a port number (1-65535), or off (or 0) to serve no metrics',
+        ],
+      }),
+    );
   });
 });

@@ -1,0 +1,102 @@
+// Feeds Arbiter's Prometheus series from the activities the worker runs, without touching the
+// activities: an inbound interceptor sees each execution's type, arguments, result, duration and
+// failure. The SDK runs local activities through the same interceptors, so the series do not
+// depend on whether a step is scheduled or local.
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { ExecuteRequest, ExecuteResult } from '../activities/execute.js';
+import type { PolicyRequest } from '../activities/policy.js';
+import {
+  isErrorCategory,
+  type Classification,
+  type PolicyResult,
+  type Selection,
+} from '../shared/decision.js';
+import { setCircuit, type ArbiterMetrics } from './arbiterMetrics.js';
+
+/** An attempt's error category: the failure type the agent layer threw, else `unknown`. */
+export function categoryOf(err: unknown): string {
+  const type = (err as { type?: unknown } | null)?.type;
+  return isErrorCategory(type) ? type : 'unknown';
+}
+
+function observeSuccess(
+  m: ArbiterMetrics,
+  type: string,
+  arg: unknown,
+  result: unknown,
+  seconds: number,
+): void {
+  switch (type) {
+    case 'executeAgent': {
+      const { agentId } = arg as ExecuteRequest;
+      const r = result as ExecuteResult;
+      m.agentDuration.observe({ agent: agentId, outcome: 'ok' }, seconds);
+      m.agentTokens.inc({ agent: agentId, direction: 'input' }, r.usage.inputTokens);
+      m.agentTokens.inc({ agent: agentId, direction: 'output' }, r.usage.outputTokens);
+      m.agentCost.inc({ agent: agentId }, r.usage.costUsd);
+      return;
+    }
+    case 'evaluatePolicy': {
+      const req = arg as PolicyRequest;
+      const r = result as PolicyResult;
+      m.policyEvaluations.inc({ route: r.route });
+      m.policyDuration.observe({ route: r.route }, seconds);
+      // The re-evaluation after a review is not a second decision.
+      if (!req.reviewed) m.decisions.inc({ route: r.route, kind: req.role ? 'stage' : 'contract' });
+      for (const s of r.standings ?? []) setCircuit(m, s.agentId, s.circuit);
+      return;
+    }
+    case 'selectAgent': {
+      for (const [agent, state] of Object.entries((result as Selection).circuits ?? {})) {
+        setCircuit(m, agent, state);
+      }
+      return;
+    }
+    case 'classify': {
+      const c = result as Classification;
+      m.classifications.inc({ domain: c.domain, method: c.method });
+      return;
+    }
+  }
+}
+
+function observeFailure(m: ArbiterMetrics, type: string, arg: unknown, err: unknown, seconds: number): void {
+  if (type === 'executeAgent') {
+    const { agentId } = arg as ExecuteRequest;
+    m.agentDuration.observe({ agent: agentId, outcome: 'error' }, seconds);
+    m.agentErrors.inc({ agent: agentId, category: categoryOf(err) });
+  } else if (type === 'evaluatePolicy') {
+    m.policyEvaluations.inc({ route: 'error' });
+    m.policyDuration.observe({ route: 'error' }, seconds);
+  }
+}
+
+export function activityMetricsInterceptor(m: ArbiterMetrics): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const type = ctx.info.activityType;
+        const started = performance.now();
+        const seconds = () => (performance.now() - started) / 1000;
+        let result: unknown;
+        try {
+          result = await next(input);
+        } catch (err) {
+          safely(() => observeFailure(m, type, input.args[0], err, seconds()));
+          throw err;
+        }
+        safely(() => observeSuccess(m, type, input.args[0], result, seconds()));
+        return result;
+      },
+    },
+  });
+}
+
+/** Metrics must never fail the work they describe (e.g. an activity whose shape changed). */
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // A missing series is visible on the dashboard; a failed contract would be worse.
+  }
+}

@@ -1,0 +1,113 @@
+// Arbiter's own Prometheus series, in one prom-client registry per process (every worker of the
+// process adds to it). They are fed by an activity interceptor (activityMetrics.ts) and, for the
+// review queue, by a visibility count taken at scrape time (reviewQueue.ts).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CIRCUITS } from '../shared/decision.js';
+
+/** Seconds; agent calls range from a builtin's microseconds to an LLM's minutes. */
+const AGENT_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/** Seconds; a Cedar evaluation is sub-millisecond, reading the ledgers adds round trips. */
+const POLICY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+
+/** Counts the review queue of one task queue; undefined when it could not be counted this time. */
+export type QueueCounter = () => Promise<number | undefined>;
+
+export function createArbiterMetrics() {
+  const registry = new Registry();
+  const reviewQueues = new Map<string, QueueCounter>();
+  // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*: what `arbiter metrics` reads
+  // as the worker's resource use.
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    decisions: new Counter({
+      name: 'arbiter_decisions_total',
+      help: 'Routing decisions by policy (first evaluation of a contract or pipeline stage), by route',
+      labelNames: ['route', 'kind'] as const,
+      registers,
+    }),
+    policyEvaluations: new Counter({
+      name: 'arbiter_policy_evaluations_total',
+      help: 'Policy evaluations (including the re-evaluation after a review), by route; route="error" when evaluation failed',
+      labelNames: ['route'] as const,
+      registers,
+    }),
+    policyDuration: new Histogram({
+      name: 'arbiter_policy_evaluation_duration_seconds',
+      help: 'Time to evaluate policy, including reading the agents’ standings',
+      labelNames: ['route'] as const,
+      buckets: POLICY_BUCKETS,
+      registers,
+    }),
+    classifications: new Counter({
+      name: 'arbiter_classifications_total',
+      help: 'Contracts classified, by domain and method (rules, llm, fallback)',
+      labelNames: ['domain', 'method'] as const,
+      registers,
+    }),
+    agentDuration: new Histogram({
+      name: 'arbiter_agent_call_duration_seconds',
+      help: 'Agent call latency as the worker measured it, by agent and outcome (ok, error)',
+      labelNames: ['agent', 'outcome'] as const,
+      buckets: AGENT_BUCKETS,
+      registers,
+    }),
+    agentErrors: new Counter({
+      name: 'arbiter_agent_call_errors_total',
+      help: 'Failed agent call attempts, by agent and error category',
+      labelNames: ['agent', 'category'] as const,
+      registers,
+    }),
+    agentTokens: new Counter({
+      name: 'arbiter_agent_tokens_total',
+      help: 'LLM tokens reported by agents, by agent and direction (input, output)',
+      labelNames: ['agent', 'direction'] as const,
+      registers,
+    }),
+    agentCost: new Counter({
+      name: 'arbiter_agent_cost_usd_total',
+      help: 'Cost of successful agent calls in US dollars, by agent',
+      labelNames: ['agent'] as const,
+      registers,
+    }),
+    circuit: new Gauge({
+      name: 'arbiter_agent_circuit_state',
+      help: 'Circuit breaker state per agent as last seen by this worker’s decisions: 1 for the current state, 0 for the others',
+      labelNames: ['agent', 'state'] as const,
+      registers,
+    }),
+    reviewQueue: new Gauge({
+      name: 'arbiter_review_queue_size',
+      help: 'Contracts of the task queue routed to human review and still open (counted at scrape time)',
+      labelNames: ['task_queue'] as const,
+      registers,
+      // Collected when scraped, not pushed: the queue lives in Temporal, not in this process.
+      async collect() {
+        await Promise.all(
+          [...reviewQueues].map(async ([taskQueue, count]) => {
+            const n = await count();
+            if (n === undefined) this.remove({ task_queue: taskQueue });
+            else this.set({ task_queue: taskQueue }, n);
+          }),
+        );
+      },
+    }),
+    /** Task queues whose review queue this process reports, with how to count each. */
+    reviewQueues,
+  };
+}
+
+export type ArbiterMetrics = ReturnType<typeof createArbiterMetrics>;
+
+/** One state set per agent: exactly one of closed/open/half-open is 1. */
+export function setCircuit(m: ArbiterMetrics, agent: string, state: string): void {
+  for (const s of CIRCUITS) m.circuit.set({ agent, state: s }, s === state ? 1 : 0);
+}
+
+let shared: ArbiterMetrics | undefined;
+
+/** The process's registry: created on first use, so a process that never serves metrics pays nothing. */
+export function arbiterMetrics(): ArbiterMetrics {
+  return (shared ??= createArbiterMetrics());
+}
