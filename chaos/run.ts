@@ -13,6 +13,7 @@ import { hangingAgentFallsBack } from './cases/hangFallback.js';
 import { oversizedOutput } from './cases/payload.js';
 import { injectedOutput } from './cases/injection.js';
 import { manyContractsTinyCache } from './cases/cacheStress.js';
+import { burstOnLimitedAgent } from './cases/agentLimits.js';
 import {
   CaseFailure,
   killAllStartedWorkers,
@@ -46,6 +47,15 @@ const cases: Case[] = [
   { name: 'hanging-agent', run: (env) => hangingAgentFallsBack(env) },
   { name: 'oversized-output', run: (env) => oversizedOutput(env) },
   { name: 'injected-output', run: (env) => injectedOutput(env) },
+  {
+    name: 'agent-limits-burst',
+    run: (env) =>
+      burstOnLimitedAgent(env, {
+        contracts: Number(process.env.ARBITER_CHAOS_BURST ?? 300),
+        maxConcurrent: 2,
+        perSecond: 20,
+      }),
+  },
   {
     name: 'tiny-cache-500',
     knownFailure:

@@ -3,7 +3,7 @@
 // code, so they are never recorded over (delete one by hand only when a change is meant to be
 // incompatible, and say so in the commit).
 //   npx tsx scripts/record-histories.ts
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -28,13 +28,41 @@ writeFileSync(
 `,
 );
 const config = { ...loadConfig(), address: server.address, taskQueue: 'record', dataDir, agentsFile };
+// Stage reviews need a policy that sends a stage (not the whole contract) to a person: the default
+// policies plus one for writer stages, on a queue of its own so the other cases keep the defaults.
+const policiesDir = join(dataDir, 'policies');
+cpSync(new URL('../policies', import.meta.url).pathname, policiesDir, { recursive: true });
+appendFileSync(
+  join(policiesDir, 'review.cedar'),
+  `
+@id("writer-review")
+@route("HUMAN_REVIEW")
+@explanation("A writer stage's draft goes to a person before an agent writes it.")
+forbid (principal, action == Arbiter::Action::"execute", resource)
+when { resource.role == "writer" }
+unless { context.reviewed };
+`,
+);
+const stageReviewConfig = { ...config, taskQueue: 'record-stage-review', policiesDir };
 const connection = await connectWorker(config);
 const worker = await createWorker({ config }, connection);
+const stageReviewWorker = await createWorker({ config: stageReviewConfig }, connection);
 const arbiter = await Arbiter.connect(config);
+const stageReviewArbiter = await Arbiter.connect(stageReviewConfig);
 const example = (name: string) =>
   loadContract(new URL(`../examples/contracts/${name}.yaml`, import.meta.url).pathname);
 
-await worker.runUntil(async () => {
+/** Approves the review the contract waits for (as alice, the first reviewer group). */
+async function approveWhenAsked(client: Arbiter, workflowId: string): Promise<void> {
+  for (;;) {
+    const s = await client.contractStatus(workflowId);
+    if (s.status === 'awaiting-review') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await client.review(workflowId, { decision: 'approve', reviewer: 'alice' });
+}
+
+const recordAll = async () => {
   const cases = {
     // Recorded after the trust ledger (patched 'trust-ledger'): outcomes recorded per attempt.
     'contract-measured': { ...example('analytics-dashboard'), id: 'measured' },
@@ -42,6 +70,12 @@ await worker.runUntil(async () => {
     'contract-fallback': example('analytics-dashboard'),
     'contract-review-approved': example('quarterly-forecast'),
     'contract-rejected': example('patient-records'),
+    // Recorded after governance steps became local activities (patched 'local-steps').
+    'contract-local-steps': { ...example('analytics-dashboard'), id: 'local-steps' },
+  };
+  // Recorded after pipeline stages could wait for a person (patched 'pipeline-review').
+  const stageReviewCases = {
+    'contract-pipeline-review': { ...example('research-pipeline'), id: 'pipeline-review' },
   };
   const plans = {
     'plan-dependency-aware': loadPlan(
@@ -63,18 +97,20 @@ await worker.runUntil(async () => {
   for (const [name, contract] of Object.entries(cases)) {
     if (!missing(name)) continue;
     const { workflowId } = await arbiter.processContract(contract);
-    if (name === 'contract-review-approved') {
-      for (;;) {
-        const s = await arbiter.contractStatus(workflowId);
-        if (s.status === 'awaiting-review') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await arbiter.review(workflowId, { decision: 'approve', reviewer: 'alice' });
-    }
+    if (name === 'contract-review-approved') await approveWhenAsked(arbiter, workflowId);
     await arbiter.result(workflowId);
     await save(name, workflowId);
   }
-});
+  for (const [name, contract] of Object.entries(stageReviewCases)) {
+    if (!missing(name)) continue;
+    const { workflowId } = await stageReviewArbiter.processContract(contract);
+    await approveWhenAsked(stageReviewArbiter, workflowId);
+    await stageReviewArbiter.result(workflowId);
+    await save(name, workflowId);
+  }
+};
+await worker.runUntil(() => stageReviewWorker.runUntil(recordAll));
+await stageReviewArbiter.close();
 await arbiter.close();
 await connection.close();
 await server.stop();

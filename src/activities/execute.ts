@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { Ajv } from 'ajv';
 import type { Deps } from './deps.js';
 import { runBuiltin } from '../agents/builtin.js';
@@ -25,6 +25,15 @@ export interface ExecuteResult {
 const ajv = new Ajv({ allErrors: true, strict: false });
 /** Largest agent output kept in a workflow history (Temporal's hard limit is 2 MB per payload). */
 export const MAX_OUTPUT_BYTES = 1_000_000;
+/** How often a running remote agent call heartbeats (well inside the workflow's heartbeat timeout). */
+export const HEARTBEAT_EVERY_MS = 1_000;
+
+/** The reason the SDK aborted the signal with (a CancelledFailure), or one naming the agent's error. */
+function cancelledBy(signal: AbortSignal, err: unknown): CancelledFailure {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CancelledFailure) return reason;
+  return new CancelledFailure(`cancelled while the agent call ran: ${(err as Error).message}`);
+}
 
 export const executeActivities = (deps: Deps) => ({
   /** Runs one agent. The idempotency key is the same on every retry of this step. */
@@ -42,16 +51,31 @@ export const executeActivities = (deps: Deps) => ({
     };
     const started = performance.now();
     let result: AgentResult;
-    switch (agent.endpoint.kind) {
-      case 'builtin':
-        result = runBuiltin(agent.endpoint.name, call);
-        break;
-      case 'openai':
-        result = await runOpenAi(call, deps.llm);
-        break;
-      case 'http':
-        result = await runHttp(call);
-        break;
+    // A remote call heartbeats while it runs: a dead worker is noticed within the heartbeat
+    // timeout, and the heartbeat's answer is how a cancelled contract reaches this call (the SDK
+    // then aborts ctx.cancellationSignal, which the http and openai agents pass to their request).
+    // Local activities (in-process builtins) have no heartbeats; they finish at once anyway.
+    const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      switch (agent.endpoint.kind) {
+        case 'builtin':
+          result = runBuiltin(agent.endpoint.name, call);
+          break;
+        case 'openai':
+          result = await runOpenAi(call, deps.llm);
+          break;
+        case 'http':
+          result = await runHttp(call);
+          break;
+      }
+    } catch (err) {
+      // The agents report an aborted request as a timeout; when it was aborted because Temporal
+      // cancelled this attempt (contract cancelled, timed out, worker shutting down), the SDK's own
+      // CancelledFailure is what reports the attempt as cancelled rather than as a failed call.
+      if (ctx.cancellationSignal.aborted) throw cancelledBy(ctx.cancellationSignal, err);
+      throw err;
+    } finally {
+      clearInterval(beat);
     }
     // Temporal refuses payloads near 2 MB and warns well before: an answer this big is refused
     // here, as the agent's fault, instead of failing the activity on the way into the history.

@@ -56,7 +56,9 @@ export const policyActivities = (deps: Deps, link: LedgerLink = {}) => {
           throw ApplicationFailure.nonRetryable(`agent "${id}" is no longer registered`, 'UnknownAgent');
         return agent;
       });
-      return Promise.resolve(selectAgent(agents, req.standings, req.preferred));
+      // This activity runs on the deployment's main queue; agent queues are named under it.
+      const taskQueue = Context.current().info.taskQueue;
+      return Promise.resolve(selectAgent(agents, req.standings, req.preferred, taskQueue));
     },
   };
 };

@@ -108,11 +108,25 @@ interface Scheduled {
   args: unknown[];
 }
 
-/** Completed activities in order, with their decoded arguments and results. */
+/**
+ * A completed local activity, from its marker: the type and result only, since a local activity's
+ * arguments are not recorded (the contract's governance steps run locally, patch 'local-steps').
+ */
+export function localActivityOf(e: HistoryEvent): { type: string; result: unknown } | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity' || marker.failure) return undefined;
+  const data = first(marker.details?.['data']) as { activity_type?: unknown } | undefined;
+  if (typeof data?.activity_type !== 'string') return undefined;
+  return { type: data.activity_type, result: first(marker.details?.['result']) };
+}
+
+/** Completed activities in order, with their decoded arguments (none for local ones) and results. */
 export function completedActivities(history: History): { type: string; args: unknown[]; result: unknown }[] {
   const scheduled = new Map<string, Scheduled>();
   const out: { type: string; args: unknown[]; result: unknown }[] = [];
   for (const e of history.events ?? []) {
+    const local = localActivityOf(e);
+    if (local) out.push({ ...local, args: [] });
     const s = e.activityTaskScheduledEventAttributes;
     if (s) scheduled.set(idOf(e.eventId), { type: s.activityType?.name ?? '', args: decode(s.input) });
     const c = e.activityTaskCompletedEventAttributes;
@@ -124,7 +138,8 @@ export function completedActivities(history: History): { type: string; args: unk
 
 /**
  * The standings (measured trust) the contract's own policy decision used: the first evaluatePolicy
- * that decided the contract itself (not a stage, not the post-review check). Undefined for runs
+ * that decided the contract itself (not a stage, not the post-review check; a local one carries no
+ * arguments, but the workflow's first policy step always decides the contract). Undefined for runs
  * decided before the trust ledger existed.
  */
 export function decisionStandingsOf(history: History): Standing[] | undefined {
@@ -158,6 +173,26 @@ function categoryOf(failure: Failure): { category: ErrorCategory; message: strin
 const STAGE_SUMMARY = /^execute (.+)\/([^/\s]+) \(([^)]+)\) with agent /;
 
 /**
+ * A local governance step as the reconstruction reads it: its arguments as far as the order of steps
+ * tells them (a local activity's arguments are not recorded), or undefined to skip it. The first
+ * policy step decides the contract; the one right after a HUMAN_REVIEW decision checks who may work
+ * once approved. A pipeline's later policy and selection steps are its stages', which cannot be told
+ * apart without their arguments: the reconstruction leaves them out (the record itself has them).
+ */
+function localStepArgs(type: string, state: ContractState, contract: Contract): unknown[] | undefined {
+  if (type === 'classify' || type === 'validateOutput') return [];
+  if (type === 'evaluatePolicy') {
+    if (!state.decision) return [{}];
+    if (state.status === 'awaiting-review' && state.review?.permitted.length === 0) {
+      return [{ reviewed: true }];
+    }
+    return undefined;
+  }
+  if (type === 'selectAgent') return contract.pipeline ? undefined : [];
+  return undefined;
+}
+
+/**
  * The contract's state from its history: the workflow's result or audit record when there is one,
  * else reconstructed event by event (best effort; see the file comment).
  */
@@ -179,6 +214,11 @@ export function contractStateFromHistory(
     if (s?.activityType?.name !== 'recordAudit') continue;
     const state = first(s.input);
     if (looksLikeState(state)) recorded = state;
+  }
+  // As a local activity, recordAudit returns the record it was handed; its marker keeps that copy.
+  for (const e of events) {
+    const local = localActivityOf(e);
+    if (local?.type === 'recordAudit' && looksLikeState(local.result)) recorded = local.result;
   }
   if (recorded) return { state: recorded, source: 'audit-record' };
   return { state: reconstruct(events, start, workflowId), source: 'reconstructed' };
@@ -236,10 +276,12 @@ function reconstruct(events: HistoryEvent[], start: ContractInputRecord, workflo
       continue;
     }
     const done = e.activityTaskCompletedEventAttributes;
-    if (done) {
-      const act = scheduled.get(idOf(done.scheduledEventId));
+    const local = done ? undefined : localActivityOf(e);
+    const localArgs = local ? localStepArgs(local.type, state, contract) : undefined;
+    if (done || (local && localArgs)) {
+      const act = done ? scheduled.get(idOf(done.scheduledEventId)) : { type: local!.type, args: localArgs! };
       if (!act) continue;
-      const result = first(done.result);
+      const result = done ? first(done.result) : local!.result;
       switch (act.type) {
         case 'classify': {
           const c = result as Classification;

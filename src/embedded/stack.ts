@@ -6,6 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import { addressOf, type Config } from '../config.js';
 import { loadDeps } from '../activities/deps.js';
 import { connectWorker, createWorker } from '../worker.js';
+import { createAgentPools, runWithPools } from '../agentPools.js';
 import { startDevServer, type DevServer } from './devServer.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
 import { startLocalModelServer, type LocalModelServer } from '../llm/localServer.js';
@@ -81,8 +82,11 @@ export async function startStack(config: Config, log: (line: string) => void): P
 
   const connection = await connectWorker(stackConfig);
   const worker = await createWorker({ config: stackConfig, deps }, connection);
-  const running = worker.run().finally(() => connection.close());
+  // Agents with limits run on their own queues, served by pools in this process beside the worker.
+  const pools = await createAgentPools({ config: stackConfig, deps }, connection);
+  const running = runWithPools(worker, pools).finally(() => connection.close());
   log(`worker polling task queue "${config.taskQueue}"`);
+  for (const p of pools) log(`agent ${p.agentId}: its own queue "${p.queue}" (limits in agents.yaml)`);
   let stopped = false;
   return {
     config: stackConfig,

@@ -1,7 +1,8 @@
 // Selection among the agents policy permits: by measured trust, then estimated cost, then measured
 // median latency, then id, so the choice is deterministic and explainable. An agent whose
-// circuit is open is skipped.
-import type { Agent } from '../shared/agent.js';
+// circuit is open is skipped. Selection also decides where each call runs (placement), so the
+// choice is recorded in the history with the rest of the decision.
+import { placementOf, type Agent } from '../shared/agent.js';
 import type { Selection, Standing } from '../shared/decision.js';
 import { parseDuration } from '../shared/duration.js';
 import { estimatedCostUsd } from './policy.js';
@@ -10,6 +11,8 @@ export function selectAgent(
   permitted: readonly Agent[],
   standings: readonly Standing[] = [],
   preferred?: string,
+  /** The deployment's main task queue: agent queues are named under it. */
+  taskQueue = 'arbiter',
 ): Selection {
   const standing = new Map(standings.map((s) => [s.agentId, s]));
   const scored = permitted
@@ -59,5 +62,6 @@ export function selectAgent(
     })),
     timeoutsMs: Object.fromEntries(usable.map((s) => [s.agent.id, parseDuration(s.agent.timeout) ?? 30_000])),
     circuits: Object.fromEntries(usable.map((s) => [s.agent.id, s.circuit])),
+    placement: Object.fromEntries(usable.map((s) => [s.agent.id, placementOf(s.agent, taskQueue)])),
   };
 }

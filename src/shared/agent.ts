@@ -47,6 +47,30 @@ export const Pricing = z
   })
   .strict();
 
+/**
+ * How much of an agent Arbiter may use at once. An agent with limits gets its own task queue, so
+ * a burst of contracts waits there (visible as backlog) instead of overwhelming the agent.
+ */
+export const Limits = z
+  .object({
+    /** Calls in flight at once, per worker process (each `arbiter worker` runs one slot pool). */
+    maxConcurrent: z
+      .number({ error: 'maxConcurrent must be a whole number of calls, at least 1' })
+      .int({ error: 'maxConcurrent must be a whole number of calls, at least 1' })
+      .min(1, { error: 'maxConcurrent must be at least 1 (use 1 to call the agent one at a time)' })
+      .optional(),
+    /** Calls started per second across every worker (enforced by the Temporal server). */
+    perSecond: z
+      .number({ error: 'perSecond must be a number of calls per second, greater than 0 (e.g. 0.5 or 20)' })
+      .positive({ error: 'perSecond must be greater than 0 (e.g. 0.5 for one call every two seconds)' })
+      .optional(),
+  })
+  .strict()
+  .refine((l) => l.maxConcurrent !== undefined || l.perSecond !== undefined, {
+    error: 'limits needs maxConcurrent, perSecond or both; remove "limits" for no limit',
+  });
+export type Limits = z.infer<typeof Limits>;
+
 export const Agent = z
   .object({
     id: Slug,
@@ -62,6 +86,7 @@ export const Agent = z
     timeout: Duration.default('30s'),
     clearance: DataClass.default('internal'),
     region: z.string().min(1).optional(),
+    limits: Limits.optional(),
     ...forged,
   })
   .strict();
@@ -80,3 +105,22 @@ export const AgentsFile = z
     });
   });
 export type AgentsFile = z.infer<typeof AgentsFile>;
+
+/**
+ * The task queue of an agent with limits. It is scoped by the deployment's main task queue, so two
+ * deployments (or test runs) sharing a namespace never serve each other's agents with their own
+ * agents.yaml and limits.
+ */
+export const agentQueue = (taskQueue: string, agentId: string): string => `${taskQueue}/agent-${agentId}`;
+
+/** Where an agent's calls run: its own queue, in the workflow's worker, or (`{}`) the main queue. */
+export const Placement = z.object({ queue: z.string().optional(), inProcess: z.boolean().optional() });
+export type Placement = z.infer<typeof Placement>;
+
+export function placementOf(agent: Agent, taskQueue: string): Placement {
+  if (agent.limits) return { queue: agentQueue(taskQueue, agent.id) };
+  // Builtins are instant in-process functions: a local activity skips the task queue round trip
+  // that the benchmark measured as the main latency cost, and nothing remote needs a heartbeat.
+  if (agent.endpoint.kind === 'builtin') return { inProcess: true };
+  return {};
+}

@@ -1,5 +1,6 @@
 // What each step decides, as recorded in the workflow state and the audit trail (SPEC §1).
 import { z } from 'zod';
+import { Placement } from './agent.js';
 import type { ErrorCategory } from './categories.js';
 
 export const CLASSIFY_METHODS = ['rules', 'llm', 'hybrid', 'fallback'] as const;
@@ -64,6 +65,11 @@ export const Selection = z.object({
   timeoutsMs: z.record(z.string(), z.number()),
   /** Circuit state of the selected agent and fallbacks; half-open ones must claim a probe first. */
   circuits: z.record(z.string(), z.enum(CIRCUITS)).optional(),
+  /**
+   * Where each agent's calls run (its own limited queue, in-process, or the main queue), decided
+   * here so the history records it. Absent in selections made before agent queues existed.
+   */
+  placement: z.record(z.string(), Placement).optional(),
 });
 export type Selection = z.infer<typeof Selection>;
 

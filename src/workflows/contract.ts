@@ -15,6 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { AgentOutcome } from '../governance/trust.js';
@@ -48,33 +49,99 @@ export interface ContractInput {
   planId?: string;
   /** Prerequisite outputs (plans), passed to the agent as its input. */
   input?: unknown;
+  /**
+   * Why a person must look before an agent runs, when a plan's routing says so (the `conditional`
+   * strategy). It adds a review to a contract policy routes to AGENT; it never removes one.
+   */
+  requireReview?: string[];
 }
 
-const quick: ActivityOptions = {
+// Patch ids, one per change of command sequence (README "Contributing" lists them).
+/** Governance steps run as local activities (markers) instead of scheduled activity tasks. */
+const PATCH_LOCAL_STEPS = 'local-steps';
+/** Pipeline stages wait for a person (policy review, escalation) instead of ending the contract. */
+const PATCH_PIPELINE_REVIEW = 'pipeline-review';
+
+/** The governance steps the workflow sequences; agents themselves run through `agentCall`. */
+type GovernanceSteps = Pick<
+  Activities,
+  | 'classify'
+  | 'evaluatePolicy'
+  | 'selectAgent'
+  | 'validateOutput'
+  | 'recordAudit'
+  | 'recordAgentOutcome'
+  | 'claimAgentRoute'
+>;
+
+const quick = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 5 },
-};
-const { evaluatePolicy, selectAgent, validateOutput } = proxyActivities<Activities>(quick);
+} as const;
 // Classification may ask an LLM (bounded by ARBITER_CLASSIFY_TIMEOUT_MS, and it degrades to
 // rules on failure), so its own timeout leaves room for that call.
-const { classify } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '60s' });
-const { recordAudit } = proxyActivities<Activities>({
+const classifying = { ...quick, startToCloseTimeout: '60s' } as const;
+const auditing = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumAttempts: 10 },
-});
+} as const;
+const ledger = {
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+} as const;
+
+/**
+ * The governance steps with the same timeouts and retries either way. Local: they run in the
+ * worker that runs the workflow, recorded as markers; they are in-process and fast, and a task
+ * queue round trip per step roughly doubled a contract's latency (docs/performance.md, "Levers").
+ */
+function governanceSteps(local: boolean): GovernanceSteps {
+  const proxy = (options: ActivityOptions & LocalActivityOptions) =>
+    local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>(options);
+  const { evaluatePolicy, selectAgent, validateOutput } = proxy(quick);
+  const { classify } = proxy(classifying);
+  const { recordAudit } = proxy(auditing);
+  const { recordAgentOutcome, claimAgentRoute } = proxy(ledger);
+  return {
+    classify,
+    evaluatePolicy,
+    selectAgent,
+    validateOutput,
+    recordAudit,
+    recordAgentOutcome,
+    claimAgentRoute,
+  };
+}
+const remoteSteps = governanceSteps(false);
+const localSteps = governanceSteps(true);
+
 const { executeAgent } = proxyActivities<Activities>({ startToCloseTimeout: '30s' });
 const { executeAgent: executeAgentInProcess } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
 });
-const { recordAgentOutcome, claimAgentRoute } = proxyActivities<Activities>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '500ms', maximumAttempts: 3 },
-});
+
+type Delivered = { agentId: string; output: unknown };
 
 /** How often a reviewer stage may send work back before the contract fails. */
 const MAX_SEND_BACKS = 2;
 
-export async function contractWorkflow({ contract, planId, input }: ContractInput): Promise<ContractState> {
+export async function contractWorkflow({
+  contract,
+  planId,
+  input,
+  requireReview,
+}: ContractInput): Promise<ContractState> {
+  // Decided once, before the first command, so a run keeps one shape: runs recorded before the
+  // patch replay with scheduled activities, new runs use local ones throughout.
+  const {
+    classify,
+    evaluatePolicy,
+    selectAgent,
+    validateOutput,
+    recordAudit,
+    recordAgentOutcome,
+    claimAgentRoute,
+  } = patched(PATCH_LOCAL_STEPS) ? localSteps : remoteSteps;
   const state: ContractState = {
     workflowId: workflowInfo().workflowId,
     contractId: contract.id,
@@ -202,11 +269,21 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     ]);
 
     // 3. Human review, when policy asks for it: a durable wait with a deadline.
+    let why = policy.route === 'HUMAN_REVIEW' ? policy.explanation : undefined;
+    // A plan may require a person on top of policy (never instead of it: a REJECT stays one).
+    // No patch: runs recorded before this field existed never carry it, so they replay unchanged.
+    if (policy.route === 'AGENT' && requireReview && requireReview.length > 0) {
+      why = requireReview;
+      decision.route = 'HUMAN_REVIEW';
+      decision.explanation = [...policy.explanation, ...requireReview.map((r) => `review required: ${r}`)];
+      note('review', `review required by the plan: ${requireReview.join('; ')}`, { why: requireReview });
+      upsertSearchAttributes([{ key: SA.route, value: 'HUMAN_REVIEW' }]);
+    }
     let preferred: string | undefined;
     let approved = false;
-    if (policy.route === 'HUMAN_REVIEW') {
+    if (why) {
       const afterApproval = await evaluatePolicy({ contract, classification, reviewed: true });
-      const reply = await askReviewers(policy.explanation, afterApproval.permitted, policy);
+      const reply = await askReviewers(why, afterApproval.permitted, policy);
       if (reply.decision === 'reject') {
         return finish(
           'REJECTED',
@@ -341,31 +418,44 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
   async function escalate(reason: string, decided: PolicyResult): Promise<ContractState> {
     // Runs recorded before escalation existed ended here as FAILED; they replay that way.
     if (!patched('escalate-on-exhaustion')) return finish('FAILED', reason);
+    const done = await askToRetry(reason, decided, (selection) =>
+      runAgents(selection, contract.id, input, true),
+    );
+    if (typeof done === 'string') return finish('FAILED', done);
+    state.output = done.output;
+    state.decision!.agentId = done.agentId;
+    return finish('SUCCEEDED');
+  }
+
+  /**
+   * The escalation itself, for a contract or a pipeline stage: asks a person (listed by `arbiter
+   * reviews`), and on approval runs `retry` once with the agent picked or the best permitted one.
+   * Returns what was delivered, or why nothing was.
+   */
+  async function askToRetry(
+    reason: string,
+    decided: PolicyResult,
+    retry: (selection: Selection) => Promise<Delivered | undefined>,
+  ): Promise<Delivered | string> {
     note('review', `${reason}: escalating to a person`);
     // So `arbiter reviews` and the Web UI list it with the other contracts a person must answer.
     upsertSearchAttributes([{ key: SA.route, value: 'HUMAN_REVIEW' }]);
     const reply = await askReviewers([`escalation: ${reason}`], decided.permitted, decided);
     if (reply.decision === 'reject') {
-      return finish(
-        'FAILED',
-        reply.via === 'timeout'
-          ? `${reason}; the escalation timed out`
-          : `${reason}; escalation rejected by ${reply.reviewer}: ${reply.reason ?? ''}`,
-      );
+      return reply.via === 'timeout'
+        ? `${reason}; the escalation timed out`
+        : `${reason}; escalation rejected by ${reply.reviewer}: ${reply.reason ?? ''}`;
     }
     state.status = 'executing';
-    const retry = await selectAgent({
+    const again = await selectAgent({
       permitted: decided.permitted,
       ...(decided.standings ? { standings: decided.standings } : {}),
       ...(reply.agentId ? { preferred: reply.agentId } : {}),
     });
-    const pick = retry.agentId ?? reply.agentId;
-    if (!pick) return finish('FAILED', `${reason}; no agent to retry after approval`);
-    const done = await runAgents({ ...retry, agentId: pick, fallbacks: [] }, contract.id, input, true);
-    if (!done) return finish('FAILED', `${reason}; the retry approved by ${reply.reviewer} failed too`);
-    state.output = done.output;
-    state.decision!.agentId = done.agentId;
-    return finish('SUCCEEDED');
+    const pick = again.agentId ?? reply.agentId;
+    if (!pick) return `${reason}; no agent to retry after approval`;
+    const done = await retry({ ...again, agentId: pick, fallbacks: [] });
+    return done ?? `${reason}; the retry approved by ${reply.reviewer} failed too`;
   }
 
   /**
@@ -377,7 +467,7 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     label: string,
     agentInput: unknown,
     validate: boolean,
-  ): Promise<{ agentId: string; output: unknown } | undefined> {
+  ): Promise<Delivered | undefined> {
     for (const agentId of [selection.agentId ?? '', ...selection.fallbacks].filter(Boolean)) {
       const attemptId = `${workflowInfo().workflowId}/${workflowInfo().runId}/${state.attempts.length}`;
       // Runs recorded before the trust ledger existed replay without these steps.
@@ -487,7 +577,8 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
     let round = 1;
     for (let i = 0; i < order.length; i++) {
       const stage = byId.get(order[i]!)!;
-      const stagePolicy = await evaluatePolicy({
+      const named = `stage ${stage.id}`;
+      let stagePolicy = await evaluatePolicy({
         contract,
         classification: state.classification!,
         reviewed,
@@ -500,12 +591,46 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
           candidates: stagePolicy.candidates,
         },
       );
+      // A stage that policy sends to a person waits for one, as a lone contract does (runs
+      // recorded before the patch ended as REJECTED just below, and replay that way).
+      let preferred: string | undefined;
+      if (stagePolicy.route === 'HUMAN_REVIEW' && patched(PATCH_PIPELINE_REVIEW)) {
+        const afterApproval = await evaluatePolicy({
+          contract,
+          classification: state.classification!,
+          reviewed: true,
+          role: stage.role,
+        });
+        upsertSearchAttributes([{ key: SA.route, value: 'HUMAN_REVIEW' }]);
+        const reply = await askReviewers(
+          stagePolicy.explanation.map((line) => `${named} (${stage.role}): ${line}`),
+          afterApproval.permitted,
+          stagePolicy,
+        );
+        if (reply.decision === 'reject') {
+          return finish(
+            'REJECTED',
+            reply.via === 'timeout'
+              ? `${named}: review timed out`
+              : `${named}: rejected by ${reply.reviewer}: ${reply.reason ?? ''}`,
+          );
+        }
+        note(
+          'stage',
+          `${stage.id} (${stage.role}): ${afterApproval.route} after review [${afterApproval.policyIds.join(', ') || 'default deny'}]`,
+          { candidates: afterApproval.candidates },
+        );
+        stagePolicy = afterApproval;
+        preferred = reply.agentId;
+        state.status = 'executing';
+      }
       if (stagePolicy.route !== 'AGENT') {
-        return finish('REJECTED', `stage ${stage.id}: ${stagePolicy.explanation.join('; ')}`);
+        return finish('REJECTED', `${named}: ${stagePolicy.explanation.join('; ')}`);
       }
       const selection = await selectAgent({
         permitted: stagePolicy.permitted,
         ...(stagePolicy.standings ? { standings: stagePolicy.standings } : {}),
+        ...(preferred ? { preferred } : {}),
       });
       const previous = Object.fromEntries(stage.after.map((a) => [a, outputs.get(a)]));
       const stageInput = {
@@ -515,21 +640,31 @@ export async function contractWorkflow({ contract, planId, input }: ContractInpu
         round,
         ...(feedback ? { feedback } : {}),
       };
-      const done = await runAgents(
-        selection,
-        `${contract.id}/${stage.id} (${stage.role})`,
-        stageInput,
-        stage.id === product,
-      );
-      const record = {
-        id: stage.id,
-        role: stage.role,
-        round,
-        agentId: done?.agentId ?? null,
-        ok: done !== undefined,
+      const runStage = async (chosen: Selection): Promise<Delivered | undefined> => {
+        const delivered = await runAgents(
+          chosen,
+          `${contract.id}/${stage.id} (${stage.role})`,
+          stageInput,
+          stage.id === product,
+        );
+        state.stages!.push({
+          id: stage.id,
+          role: stage.role,
+          round,
+          agentId: delivered?.agentId ?? null,
+          ok: delivered !== undefined,
+        });
+        return delivered;
       };
-      state.stages.push(record);
-      if (!done) return finish('FAILED', `stage ${stage.id}: every permitted ${stage.role} agent failed`);
+      let done = await runStage(selection);
+      if (!done) {
+        const reason = `${named}: every permitted ${stage.role} agent failed`;
+        // Runs recorded before the patch ended here as FAILED; they replay that way.
+        if (!patched(PATCH_PIPELINE_REVIEW)) return finish('FAILED', reason);
+        const retried = await askToRetry(reason, stagePolicy, runStage);
+        if (typeof retried === 'string') return finish('FAILED', retried);
+        done = retried;
+      }
       outputs.set(stage.id, done.output);
       const verdict = done.output as { approved?: unknown; feedback?: unknown } | null;
       if (stage.role === 'reviewer' && verdict && typeof verdict.approved === 'boolean') {

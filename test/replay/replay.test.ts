@@ -15,7 +15,9 @@ describe('replay', () => {
   it('has histories of every workflow type and contract path', () => {
     expect(files.sort()).toEqual([
       'contract-fallback.json',
+      'contract-local-steps.json',
       'contract-measured.json',
+      'contract-pipeline-review.json',
       'contract-pipeline.json',
       'contract-rejected.json',
       'contract-review-approved.json',

@@ -123,10 +123,17 @@ describe('contract workflow', () => {
     );
     expect(state.outcome).toBe('SUCCEEDED');
     expect(state.attempts).toEqual([expect.objectContaining({ agentId: 'wobbly', ok: true })]);
-    // The history shows the execute activity completed on its second attempt.
+    // The history shows the execute step completed on its second attempt: a builtin runs
+    // in-process, so the attempt is in its local-activity marker.
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
-    expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toContain(2);
+    const executeAttempts = (history.events ?? []).flatMap((e) => {
+      const m = e.markerRecordedEventAttributes;
+      if (m?.markerName !== 'core_local_activity') return [];
+      const data = Buffer.from(m.details?.data?.payloads?.[0]?.data ?? new Uint8Array()).toString();
+      const la = JSON.parse(data) as { activity_type?: string; attempt?: number };
+      return la.activity_type === 'executeAgent' ? [la.attempt] : [];
+    });
+    expect(executeAttempts).toContain(2);
   });
 
   it('falls back to the next permitted agent when one keeps failing or returns invalid output', async () => {

@@ -1,10 +1,14 @@
 // `arbiter agents`: the registry as operators declared it (capabilities, clearance) next to what
-// was measured (trust, success, latency, cost, circuit state), read from each agent's ledger.
+// was measured (trust, success, latency, cost, circuit state), read from each agent's ledger, and
+// where its calls run: its own limited queue (with the backlog waiting there), in-process, or the
+// main queue.
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { readSnapshot } from '../../activities/ledger.js';
 import { loadConfig } from '../../config.js';
 import type { AgentSnapshot } from '../../governance/trust.js';
-import type { Agent } from '../../shared/agent.js';
+import { placementOf, type Agent } from '../../shared/agent.js';
+import { queueDepth, type QueueDepth } from '../../queueDepth.js';
 import { loadAgents } from '../../shared/load.js';
 import { withClient } from '../context.js';
 import { printJson } from '../output.js';
@@ -16,6 +20,17 @@ export interface AgentReport {
   clearance: Agent['clearance'];
   region?: string;
   endpoint: Agent['endpoint']['kind'];
+  limits?: Agent['limits'];
+  /**
+   * Where calls run: `agent` (its own queue, `limits` apply), `in-process` (a local activity in the
+   * contract's worker) or `main` (the shared task queue). `depth` is that queue's activity backlog.
+   */
+  queue: {
+    placement: 'agent' | 'in-process' | 'main';
+    name?: string;
+    depth?: QueueDepth;
+    depthError?: string;
+  };
   /** Absent when the ledger could not be read (see `unavailable`). */
   measured?: AgentSnapshot;
   unavailable?: string;
@@ -31,11 +46,30 @@ function circuitText(s: AgentSnapshot): string {
   return 'closed';
 }
 
+function queueText(r: AgentReport): string {
+  const q = r.queue;
+  if (q.placement === 'in-process') return "in-process (local activity in the contract's worker)";
+  const limits = r.limits
+    ? ` [${[
+        r.limits.maxConcurrent !== undefined ? `at most ${r.limits.maxConcurrent} at once per worker` : '',
+        r.limits.perSecond !== undefined ? `${r.limits.perSecond}/s` : '',
+      ]
+        .filter(Boolean)
+        .join(', ')}]`
+    : ' (shared with the other steps)';
+  const d = q.depth;
+  const depth = d
+    ? `backlog ${d.backlog}${d.backlog > 0 ? `, oldest waiting ${d.oldestWaitingSeconds.toFixed(1)} s` : ''}, ${d.pollers} poller${d.pollers === 1 ? '' : 's'}`
+    : `backlog unknown (${q.depthError ?? 'not asked'})`;
+  return `${q.name ?? '-'}${limits}: ${depth}`;
+}
+
 function reportLines(r: AgentReport): string[] {
   const lines = [`${r.id}  ${r.description}`];
   const roles = r.capabilities.roles.length ? `; roles ${r.capabilities.roles.join(', ')}` : '';
   lines.push(`  capabilities  ${r.capabilities.domains.join(', ')}${roles}`);
   lines.push(`  clearance     ${r.clearance}${r.region ? `, region ${r.region}` : ''} (${r.endpoint})`);
+  lines.push(`  queue         ${queueText(r)}`);
   const m = r.measured;
   if (!m) {
     lines.push(`  measured      unavailable: ${r.unavailable ?? 'unknown'}`);
@@ -59,6 +93,19 @@ function reportLines(r: AgentReport): string[] {
   return lines;
 }
 
+/** Where `agent`'s calls run and, for a task queue, how many wait there now. */
+async function queueOf(client: Client, agent: Agent, taskQueue: string): Promise<AgentReport['queue']> {
+  const placement = placementOf(agent, taskQueue);
+  if (placement.inProcess) return { placement: 'in-process' };
+  const name = placement.queue ?? taskQueue;
+  const kind = placement.queue ? 'agent' : 'main';
+  try {
+    return { placement: kind, name, depth: await queueDepth(client, name) };
+  } catch (err) {
+    return { placement: kind, name, depthError: (err as Error).message.split('\n')[0] ?? '' };
+  }
+}
+
 export function registerAgents(program: Command): void {
   program
     .command('agents')
@@ -78,6 +125,8 @@ export function registerAgents(program: Command): void {
               clearance: a.clearance,
               ...(a.region ? { region: a.region } : {}),
               endpoint: a.endpoint.kind,
+              ...(a.limits ? { limits: a.limits } : {}),
+              queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
             };
             try {
               const measured = await readSnapshot(arbiter.client, arbiter.config.taskQueue, a.id, now);

@@ -4,6 +4,7 @@ import { connect } from '../../client.js';
 import { loadConfig, addressOf } from '../../config.js';
 import { loadDeps } from '../../activities/deps.js';
 import { connectWorker, createWorker } from '../../worker.js';
+import { createAgentPools, runWithPools } from '../../agentPools.js';
 import { startStack } from '../../embedded/stack.js';
 import { ensureSearchAttributes } from '../../embedded/searchAttributes.js';
 
@@ -46,8 +47,10 @@ export function registerStack(program: Command): void {
       }
       const connection = await connectWorker(config);
       const worker = await createWorker({ config, deps }, connection);
+      const pools = await createAgentPools({ config, deps }, connection);
       log(`worker polling "${config.taskQueue}" on ${addressOf(config)} (namespace ${config.namespace})`);
-      await worker.run();
-      await connection.close();
+      for (const p of pools) log(`agent ${p.agentId}: polling its own queue "${p.queue}"`);
+      // The SDK shuts the worker and its pools down on SIGINT/SIGTERM; one stopping stops all.
+      await runWithPools(worker, pools).finally(() => connection.close());
     });
 }

@@ -1,0 +1,182 @@
+// Governance steps run as local activities: the history records them as markers in the workflow's
+// own tasks (no activity task per step), while the audit trail says exactly what it said before.
+import { readFileSync } from 'node:fs';
+import type { Client, Connection } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSnapshot } from '../../src/activities/ledger.js';
+import {
+  contractStateFromHistory,
+  decisionStandingsOf,
+  localActivityOf,
+} from '../../src/audit/fromHistory.js';
+import { loadPolicySet } from '../../src/governance/policy.js';
+import { Contract } from '../../src/shared/contract.js';
+import type { contractWorkflow } from '../../src/workflows/index.js';
+import { agentsFile, clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
+
+const GOVERNANCE = [
+  'classify',
+  'evaluatePolicy',
+  'selectAgent',
+  'validateOutput',
+  'recordAudit',
+  'recordAgentOutcome',
+  'claimAgentRoute',
+];
+
+let client: Client;
+let connection: Connection;
+
+beforeAll(async () => {
+  ({ client, connection } = await clientFor(testConfig()));
+});
+afterAll(async () => {
+  await connection.close();
+});
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The activity type a local activity marker stands for (core writes it as JSON in `data`). */
+function localActivityType(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const bytes = marker.details?.data?.payloads?.[0]?.data;
+  if (!bytes) return undefined;
+  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { activity_type?: string }).activity_type;
+}
+
+/** The patch a patch marker records (core writes `{id, deprecated}` as JSON in `patch-data`). */
+function patchId(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_patch') return undefined;
+  const bytes = marker.details?.['patch-data']?.payloads?.[0]?.data;
+  if (!bytes) return undefined;
+  return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { id?: string }).id;
+}
+
+describe('governance steps as local activities', () => {
+  it('records classify, policy, select, validate and audit as markers, with the same audit trail', async () => {
+    const config = testConfig({
+      agentsFile: agentsFile(`agents:
+  - { id: analyst, description: a, capabilities: { domains: [data] }, endpoint: { kind: builtin, name: report } }
+`),
+    });
+    const workflowId = `contract/local-${Date.now().toString(36)}`;
+    // No ledger link: evaluatePolicy and the ledger steps reach Temporal through the activity
+    // context's client, which local activities get from the worker too.
+    const state = await withWorker(config, async () => {
+      const result = await client.workflow.execute<typeof contractWorkflow>('contractWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId,
+        args: [
+          {
+            contract: Contract.parse({
+              id: 'local',
+              title: 'Engagement metrics dashboard',
+              objective: 'Design the analytics dashboard and its metrics for engagement data.',
+              outputSchema: { type: 'object', required: ['summary'] },
+            }),
+          },
+        ],
+      });
+      // The outcome reached the agent's ledger, recorded through the local activity's client.
+      await expect
+        .poll(async () => (await readSnapshot(client, config.taskQueue, 'analyst', Date.now())).outcomes)
+        .toBe(1);
+      return result;
+    });
+
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const scheduled = events
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string => name !== undefined && name !== null);
+    const local = events.map(localActivityType).filter((name): name is string => name !== undefined);
+    // No governance step went through the task queue; where the agent call ran is agentCall's to
+    // decide (an in-process builtin is local too, a remote agent a scheduled activity).
+    expect(scheduled.filter((name) => GOVERNANCE.includes(name))).toEqual([]);
+    // Every step this run took (no half-open circuit here, so no claimAgentRoute).
+    expect(local).toEqual(expect.arrayContaining(GOVERNANCE.filter((name) => name !== 'claimAgentRoute')));
+    // The run is marked as taking the new path, so it replays as one even after further changes.
+    expect(events.map(patchId)).toContain('local-steps');
+
+    expect(state.outcome).toBe('SUCCEEDED');
+    expect(state.trail.map((e) => e.step)).toEqual([
+      'submitted',
+      'classify',
+      'policy',
+      'select',
+      'execute',
+      'validate',
+      'outcome',
+    ]);
+    const entry = (step: string) => state.trail.find((e) => e.step === step);
+    expect(entry('classify')?.data).toMatchObject({ domain: 'data', method: 'rules' });
+    expect(state.decision).toMatchObject({
+      route: 'AGENT',
+      agentId: 'analyst',
+      policyIds: ['capability-match'],
+      policyVersion: loadPolicySet(repoFile('policies')).version,
+    });
+    expect(entry('policy')?.summary).toContain(`AGENT under policy ${state.decision?.policyVersion}`);
+    expect(entry('policy')?.data).toMatchObject({
+      candidates: [{ agentId: 'analyst', permitted: true, policyIds: ['capability-match'] }],
+    });
+    expect(entry('select')?.data).toEqual([
+      expect.objectContaining({ agentId: 'analyst', score: expect.any(Number) as number }),
+    ]);
+    expect(entry('execute')?.summary).toMatch(/^local: agent analyst answered in \d+ ms$/);
+    expect(entry('validate')?.summary).toBe('output matches outputSchema');
+    expect(state.attempts).toEqual([expect.objectContaining({ agentId: 'analyst', ok: true })]);
+    expect(state.trail.some((e) => e.summary.startsWith('could not record'))).toBe(false);
+  });
+
+  // `arbiter audit` and `policy what-if` read closed or stranded contracts from their history alone.
+  describe('reading a local-steps history without a worker', () => {
+    const file = new URL('../replay/histories/contract-local-steps.json', import.meta.url).pathname;
+    const json = () => JSON.parse(readFileSync(file, 'utf8')) as { events: Record<string, unknown>[] };
+    const history = historyFromJSON(json());
+    const events = history.events ?? [];
+    const final = contractStateFromHistory(history).state;
+    const cut = (pred: (i: number) => boolean) =>
+      historyFromJSON({ events: json().events.filter((_e, i) => pred(i)) });
+
+    it('keeps the final record of a run that never returned it (cancelled), from the audit step', () => {
+      const completed = events.findIndex((e) => e.workflowExecutionCompletedEventAttributes);
+      const { state, source } = contractStateFromHistory(cut((i) => i !== completed));
+      expect(source).toBe('audit-record');
+      expect(state).toEqual(final);
+    });
+
+    it('rebuilds classification, decision and selection from the step markers', () => {
+      const audit = events.findIndex((e) => localActivityOf(e)?.type === 'recordAudit');
+      const { state, source } = contractStateFromHistory(cut((i) => i < audit));
+      expect(source).toBe('reconstructed');
+      expect(state.classification).toEqual(final.classification);
+      expect(state.decision).toMatchObject({
+        route: 'AGENT',
+        policyIds: final.decision?.policyIds,
+        policyVersion: final.decision?.policyVersion,
+      });
+      expect(state.trail.map((e) => e.step).slice(0, 4)).toEqual([
+        'submitted',
+        'classify',
+        'policy',
+        'select',
+      ]);
+      expect(state.trail.find((e) => e.step === 'select')?.data).toEqual(
+        final.trail.find((e) => e.step === 'select')?.data,
+      );
+      expect(state.trail.some((e) => e.step === 'validate')).toBe(true);
+    });
+
+    it('finds the standings the policy decision used, for what-if', () => {
+      expect(
+        decisionStandingsOf(history)
+          ?.map((s) => s.agentId)
+          .sort(),
+      ).toEqual(['analyst', 'broken']);
+    });
+  });
+});
