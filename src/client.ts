@@ -7,6 +7,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { loadConfig, type Config } from './config.js';
@@ -18,8 +19,9 @@ import { ArbiterError } from './shared/errors.js';
 import { validate } from './shared/load.js';
 import { contractStateWithoutWorker } from './audit/source.js';
 import { dataConverterFromEnv } from './security/codec.js';
+import { tracingClientInterceptors } from './observability/tracing.js';
 import { cancelReasonSignal, reviewUpdate, stateQuery, type ReviewAnswer } from './shared/messages.js';
-import type { PlanState } from './shared/plan.js';
+import { PROGRESS_MEMO, type PlanProgress, type PlanState } from './shared/plan.js';
 import type { contractWorkflow, planWorkflow, requestWorkflow } from './workflows/index.js';
 import { AreasFile, areasToPlan, slugify } from './shared/areas.js';
 
@@ -28,8 +30,32 @@ export type RunState = ContractState | PlanState;
 
 /** How long a query may wait for a worker before the history is read instead. */
 const QUERY_DEADLINE_MS = 5_000;
+/**
+ * How long `status` waits for a running plan's per-contract detail before it shows the progress
+ * counts the plan keeps in its memo instead (a plan busy with hundreds of children answers late).
+ */
+const PLAN_DETAIL_DEADLINE_MS = 800;
+/** Queries in flight at once when `status` asks a plan's children whether they wait for a person. */
+const CHILD_QUERIES = 8;
 
 export const isPlanState = (s: RunState): s is PlanState => (s as PlanState).kind === 'plan';
+
+/** A running plan's state from its progress memo alone: the counts, no per-contract detail. */
+function summaryState(workflowId: string, progress: PlanProgress): PlanState {
+  return {
+    kind: 'plan',
+    workflowId,
+    planId: workflowId.replace(/^plan\//, ''),
+    title: progress.title,
+    strategy: progress.strategy,
+    maxParallel: progress.maxParallel,
+    status: 'running',
+    nodes: [],
+    costUsd: progress.costUsd,
+    runs: progress.runs,
+    progress,
+  };
+}
 
 function onlyContract(id: string, s: RunState): ContractState {
   if (isPlanState(s)) throw new ArbiterError('NOT_FOUND', `${id} is a plan, not a contract`);
@@ -74,10 +100,17 @@ export class Arbiter {
   static async connect(config: Config = loadConfig()): Promise<Arbiter> {
     const dataConverter = dataConverterFromEnv(); // bad ARBITER_CODEC_KEYS: exit 2 before connecting
     const connection = await connect(config);
+    // OpenTelemetry: a contract's trace starts at its submission (only when OTEL_* asks for tracing).
+    const interceptors = await tracingClientInterceptors();
     return new Arbiter(
       config,
       connection,
-      new Client({ connection, namespace: config.namespace, ...(dataConverter ? { dataConverter } : {}) }),
+      new Client({
+        connection,
+        namespace: config.namespace,
+        ...(dataConverter ? { dataConverter } : {}),
+        ...(interceptors ? { interceptors } : {}),
+      }),
     );
   }
 
@@ -157,16 +190,31 @@ export class Arbiter {
 
   /** Resolves a user's id (`contract/x`, `plan/p/x` or a bare `x`) to an existing workflow. */
   async resolve(id: string): Promise<WorkflowHandle> {
+    return (await this.resolveDescribed(id)).handle;
+  }
+
+  /**
+   * Resolves an id and describes the workflow with the same call. A bare id asks for both
+   * candidates at once (a contract wins over a plan of the same name), so a miss costs no extra
+   * round trip.
+   */
+  private async resolveDescribed(
+    id: string,
+  ): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
     const candidates = id.includes('/') ? [id] : [contractWorkflowId(id), planWorkflowId(id)];
-    for (const workflowId of candidates) {
-      const handle = this.client.workflow.getHandle(workflowId);
-      try {
-        await handle.describe();
-        return handle;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
+    const found = await Promise.all(
+      candidates.map(async (workflowId) => {
+        const handle = this.client.workflow.getHandle(workflowId);
+        try {
+          return { handle, description: await handle.describe() };
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }
+      }),
+    );
+    const hit = found.find((f) => f !== undefined);
+    if (hit) return hit;
     throw new ArbiterError('NOT_FOUND', `no contract or plan with id "${id}"`, [
       `tried ${candidates.join(', ')}; \`arbiter status\` takes the id printed by \`arbiter submit\``,
     ]);
@@ -177,10 +225,70 @@ export class Arbiter {
    * completed, and from a query (which needs a worker) once cancelled or terminated.
    */
   async status(id: string): Promise<RunState> {
-    const handle = await this.resolve(id);
-    const { status, type } = await handle.describe();
+    const { handle, description } = await this.resolveDescribed(id);
+    const { status, type } = description;
     if (status.name === 'COMPLETED') return (await handle.result()) as RunState;
+    if (status.name === 'RUNNING' && type === 'planWorkflow')
+      return this.runningPlanState(handle, description);
     return this.liveState(handle, type, status.name === 'RUNNING');
+  }
+
+  /**
+   * A running plan: its per-contract state when the plan answers within PLAN_DETAIL_DEADLINE_MS,
+   * else the progress counts from its memo (read with the describe already made, no worker needed).
+   * Contracts waiting for a person show as `awaiting-review` (the plan itself cannot tell).
+   */
+  private async runningPlanState(
+    handle: WorkflowHandle,
+    description: WorkflowExecutionDescription,
+  ): Promise<RunState> {
+    const progress = description.memo?.[PROGRESS_MEMO] as PlanProgress | undefined;
+    const query = this.client.workflow.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      handle.query<PlanState>('state'),
+    );
+    // No memo yet (a plan just started, or one from before the memo existed): wait for the query.
+    if (!progress) return this.withReviews(await query);
+    const detail = await Promise.race([
+      query.catch(() => undefined), // no answer (no worker, or too busy): the counts stand in
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), PLAN_DETAIL_DEADLINE_MS).unref(),
+      ),
+    ]);
+    return detail ? this.withReviews(detail) : summaryState(handle.workflowId, progress);
+  }
+
+  /**
+   * Marks the plan's running contracts that wait for a person. One visibility list finds the
+   * candidates (a contract routed to review has ArbiterRoute HUMAN_REVIEW); each is then asked,
+   * a few at a time, since a reviewed contract may be running again.
+   */
+  private async withReviews(plan: PlanState): Promise<PlanState> {
+    const running = new Map(plan.nodes.filter((n) => n.status === 'running').map((n) => [n.workflowId, n]));
+    if (running.size === 0) return plan;
+    const query = `ArbiterPlan = "${plan.planId}" AND ArbiterRoute = "HUMAN_REVIEW" AND ExecutionStatus = "Running"`;
+    const candidates: string[] = [];
+    try {
+      for await (const wf of this.client.workflow.list({ query })) {
+        if (running.has(wf.workflowId)) candidates.push(wf.workflowId);
+      }
+    } catch {
+      return plan; // visibility unavailable: the plan's own view is still right, just less precise
+    }
+    const ask = async (workflowId: string) => {
+      const child = await this.client.workflow
+        .getHandle(workflowId)
+        .query(stateQuery)
+        .catch(() => undefined);
+      const node = running.get(workflowId);
+      if (node && child?.status === 'awaiting-review' && child.review) {
+        node.status = 'awaiting-review';
+        node.review = { why: child.review.why, deadline: child.review.deadline };
+      }
+    };
+    for (let i = 0; i < candidates.length; i += CHILD_QUERIES) {
+      await Promise.all(candidates.slice(i, i + CHILD_QUERIES).map(ask));
+    }
+    return plan;
   }
 
   /**

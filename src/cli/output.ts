@@ -20,14 +20,29 @@ const money = (n: number) => `$${n.toFixed(4)}`;
 export function planLines(p: PlanState): string[] {
   const counts = new Map<string, number>();
   for (const n of p.nodes) counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
+  // A plan too busy to answer in time: the counts from its progress memo, no per-contract lines.
+  for (const [k, v] of Object.entries(p.progress?.counts ?? {})) counts.set(k, v);
   const lines = [
     `${p.workflowId}  ${p.title}`,
     `  status      ${p.status}${p.cancelReason ? ` (${p.cancelReason})` : ''}; ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`,
     `  strategy    ${p.strategy}, at most ${p.maxParallel} at a time; cost ${money(p.costUsd)}`,
   ];
+  if (p.progress) {
+    lines.push(
+      `  (counts as of ${p.progress.at}: the plan was too busy to answer; ask again for each contract)`,
+    );
+  }
   for (const n of p.nodes) {
     const detail = [n.domain, n.route, n.agentId].filter(Boolean).join(' / ');
     lines.push(`  ${n.id.padEnd(24)} ${n.status.padEnd(10)} ${detail}${n.reason ? `  ${n.reason}` : ''}`);
+    // Conditional plans: how policy routed it, and why.
+    if (n.routing) {
+      lines.push(
+        `  ${''.padEnd(24)} runs ${n.routing.mode} [${n.routing.policyIds.join(', ') || 'default deny'}]`,
+      );
+    }
+    if (n.review)
+      lines.push(`  ${''.padEnd(24)} review until ${n.review.deadline}: ${n.review.why.join('; ')}`);
   }
   return lines;
 }

@@ -9,13 +9,20 @@ import type { Agent } from '../shared/agent.js';
 import { ROUTES, type Classification, type PolicyResult, type Route } from '../shared/decision.js';
 import { parseDuration } from '../shared/duration.js';
 import { ArbiterError } from '../shared/errors.js';
+import { PLAN_ROUTES, type PlanRoute, type PlanRouting } from '../shared/plan.js';
 
 export const SCHEMA_FILE = 'schema.cedarschema';
 const ACTION = { type: 'Arbiter::Action', id: 'execute' };
+/** The actions a conditional plan asks about (policies/plans.cedar), in the order it asks. */
+const PLAN_ACTIONS = { parallel: 'runInParallel', sequential: 'runInSequence' } as const;
+const PLAN_ACTION_IDS: readonly string[] = Object.values(PLAN_ACTIONS);
 
 export interface PolicyMeta {
   id: string;
-  route: Route;
+  /** A contract policy's route, or for a plan-routing policy the mode it implies. */
+  route: Route | PlanRoute;
+  /** `plan` for policies that only speak about plan actions (runInParallel, runInSequence). */
+  appliesTo: 'contract' | 'plan';
   explanation: string;
   file: string;
   reviewWithinMs?: number;
@@ -40,6 +47,16 @@ function describe(file: string, text: string, e: cedar.DetailedError): string {
   const loc = e.sourceLocations?.[0];
   const where = loc ? `${file}:${lineOf(text, loc.start)}` : file;
   return `${where}: ${e.message}${e.help ? ` (${e.help})` : ''}`;
+}
+
+/** True when a policy's action scope names plan actions only (so its @route is a plan mode). */
+function isPlanPolicy(action: unknown): boolean {
+  const a = action as { op?: string; entity?: { id?: string }; entities?: { id?: string }[] } | undefined;
+  if (a?.op === '==') return PLAN_ACTION_IDS.includes(a.entity?.id ?? '');
+  if (a?.op === 'in' && a.entities) {
+    return a.entities.length > 0 && a.entities.every((e) => PLAN_ACTION_IDS.includes(e.id ?? ''));
+  }
+  return false;
 }
 
 function invalid(dir: string, problems: string[]): ArbiterError {
@@ -105,9 +122,14 @@ export function loadPolicySet(dir: string): PolicySet {
         continue;
       }
       if (meta.has(a.id)) problems.push(`${where}: duplicate policy id "${a.id}"`);
-      const route = a.route as Route | undefined;
-      if (!route || !ROUTES.includes(route)) {
-        problems.push(`${where}: policy "${a.id}" needs @route("AGENT" | "HUMAN_REVIEW" | "REJECT")`);
+      const appliesTo = isPlanPolicy(json.json.action) ? 'plan' : 'contract';
+      const allowed: readonly string[] = appliesTo === 'plan' ? PLAN_ROUTES : ROUTES;
+      const route = a.route as Route | PlanRoute | undefined;
+      if (!route || !allowed.includes(route)) {
+        const what = appliesTo === 'plan' ? 'plan-routing policy' : 'policy';
+        problems.push(
+          `${where}: ${what} "${a.id}" needs @route(${allowed.map((r) => `"${r}"`).join(' | ')})`,
+        );
       }
       if (!a.explanation) problems.push(`${where}: policy "${a.id}" needs an @explanation("...")`);
       const reviewWithinMs = a.reviewWithin ? parseDuration(a.reviewWithin) : undefined;
@@ -118,6 +140,7 @@ export function loadPolicySet(dir: string): PolicySet {
       meta.set(a.id, {
         id: a.id,
         route: route ?? 'REJECT',
+        appliesTo,
         explanation: a.explanation ?? '',
         file: path,
         ...(reviewWithinMs !== undefined ? { reviewWithinMs } : {}),
@@ -153,6 +176,40 @@ export interface PolicyInput {
   trust?: ReadonlyMap<string, MeasuredTrust>;
 }
 
+export interface PlanRoutingInput {
+  plan: { id: string; size: number; maxParallel: number };
+  contract: Pick<Contract, 'id' | 'constraints' | 'review'>;
+  classification: Classification;
+  dependsOnCount: number;
+  /** How many contracts of the plan depend on this one directly. */
+  dependentsCount: number;
+  hasPipeline: boolean;
+}
+
+/** The contract as Cedar sees it (`Arbiter::Contract` in schema.cedarschema). */
+function contractEntity(
+  contract: Pick<Contract, 'id' | 'constraints' | 'review'>,
+  classification: Classification,
+  role?: string,
+) {
+  const c = contract.constraints;
+  return {
+    uid: { type: 'Arbiter::Contract', id: contract.id },
+    attrs: {
+      domain: classification.domain,
+      confidence: decimal(classification.confidence),
+      classifiedBy: classification.method,
+      dataClass: levelOf(c.dataClass),
+      region: c.region ?? '',
+      hasBudget: c.budgetUsd !== undefined,
+      budgetUsd: decimal(c.budgetUsd ?? 0),
+      reviewRequested: contract.review === 'always',
+      role: role ?? '',
+    },
+    parents: [],
+  };
+}
+
 export interface MeasuredTrust {
   trust: number;
   probation: boolean;
@@ -175,7 +232,6 @@ export class PolicyEngine {
   }
 
   private verdict(input: PolicyInput, agent: Agent, reviewed: boolean) {
-    const c = input.contract.constraints;
     const measured = input.trust?.get(agent.id) ?? UNMEASURED;
     const answer = cedar.statefulIsAuthorized({
       principal: { type: 'Arbiter::Agent', id: agent.id },
@@ -199,21 +255,7 @@ export class PolicyEngine {
           },
           parents: [],
         },
-        {
-          uid: { type: 'Arbiter::Contract', id: input.contract.id },
-          attrs: {
-            domain: input.classification.domain,
-            confidence: decimal(input.classification.confidence),
-            classifiedBy: input.classification.method,
-            dataClass: levelOf(c.dataClass),
-            region: c.region ?? '',
-            hasBudget: c.budgetUsd !== undefined,
-            budgetUsd: decimal(c.budgetUsd ?? 0),
-            reviewRequested: input.contract.review === 'always',
-            role: input.role ?? '',
-          },
-          parents: [],
-        },
+        contractEntity(input.contract, input.classification, input.role),
       ],
     });
     if (answer.type === 'failure') {
@@ -231,6 +273,90 @@ export class PolicyEngine {
       permitted: decision === 'allow',
       policyIds: [...diagnostics.reason].sort(),
       error: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+    };
+  }
+
+  /**
+   * A conditional plan's routing decision for one contract: parallel when runInParallel is
+   * permitted, else sequential when runInSequence is, else human review. Unknown means a person
+   * decides: a set without plan policies, or an evaluation error, routes to human review.
+   */
+  routeInPlan(input: PlanRoutingInput): PlanRouting {
+    const base = { policyVersion: this.set.version, domain: input.classification.domain };
+    const lines = (ids: string[]) => ids.map((id) => `${id}: ${this.set.meta.get(id)?.explanation ?? ''}`);
+    if (![...this.set.meta.values()].some((m) => m.appliesTo === 'plan')) {
+      return {
+        ...base,
+        mode: 'human-review',
+        policyIds: [],
+        explanation: [
+          `the policy set in ${this.set.dir} has no plan-routing policies (runInParallel, runInSequence); a person decides`,
+        ],
+      };
+    }
+    const parallel = this.planVerdict(input, PLAN_ACTIONS.parallel);
+    if (parallel.permitted) {
+      return {
+        ...base,
+        mode: 'parallel',
+        policyIds: parallel.policyIds,
+        explanation: lines(parallel.policyIds),
+      };
+    }
+    const sequence = this.planVerdict(input, PLAN_ACTIONS.sequential);
+    if (sequence.permitted) {
+      // What kept it from the faster mode explains the slower one too.
+      const policyIds = [...new Set([...sequence.policyIds, ...parallel.policyIds])];
+      return { ...base, mode: 'sequential', policyIds, explanation: lines(policyIds) };
+    }
+    // For a person: what ruled out the last resort (running in sequence), else what ruled out both.
+    const policyIds = sequence.policyIds.length > 0 ? sequence.policyIds : parallel.policyIds;
+    const errors = [...new Set([...parallel.errors, ...sequence.errors])];
+    const explanation = [
+      ...lines(policyIds),
+      ...errors.map((e) => `policy error (unknown means a person decides): ${e}`),
+    ];
+    return {
+      ...base,
+      mode: 'human-review',
+      policyIds,
+      explanation:
+        explanation.length > 0
+          ? explanation
+          : ['no plan-routing policy permits running it in parallel or in sequence (a person decides)'],
+    };
+  }
+
+  private planVerdict(input: PlanRoutingInput, action: string) {
+    const answer = cedar.statefulIsAuthorized({
+      principal: { type: 'Arbiter::Plan', id: input.plan.id },
+      action: { type: 'Arbiter::Action', id: action },
+      resource: { type: 'Arbiter::Contract', id: input.contract.id },
+      context: {
+        dependsOnCount: input.dependsOnCount,
+        dependentsCount: input.dependentsCount,
+        hasPipeline: input.hasPipeline,
+      },
+      preparsedPolicySetId: this.set.version,
+      preparsedSchemaName: this.set.version,
+      validateRequest: true,
+      entities: [
+        {
+          uid: { type: 'Arbiter::Plan', id: input.plan.id },
+          attrs: { size: input.plan.size, maxParallel: input.plan.maxParallel },
+          parents: [],
+        },
+        contractEntity(input.contract, input.classification),
+      ],
+    });
+    if (answer.type === 'failure') {
+      return { permitted: false, policyIds: [], errors: answer.errors.map((e) => e.message) };
+    }
+    const { decision, diagnostics } = answer.response;
+    return {
+      permitted: decision === 'allow',
+      policyIds: [...diagnostics.reason].sort(),
+      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
     };
   }
 

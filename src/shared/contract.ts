@@ -78,14 +78,6 @@ export const Plan = z
   })
   .strict()
   .superRefine((plan, ctx) => {
-    if (plan.strategy === 'conditional') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['strategy'],
-        message:
-          'strategy "conditional" is not available in this version; use dependency-aware, sequential or parallel',
-      });
-    }
     if (plan.strategy === 'parallel') {
       plan.contracts.forEach((c, i) => {
         if (c.dependsOn.length > 0) {

@@ -18,6 +18,65 @@ export interface PlanNode {
   costUsd: number;
   /** Why it failed, was rejected or skipped (`DEPENDENCY_FAILED: <id>` for skips). */
   reason?: string;
+  /** Conditional plans: how policy said this contract runs, decided before it started. */
+  routing?: PlanRouting;
+  /** While `awaiting-review` (filled in by `arbiter status`): why, and until when. */
+  review?: { why: string[]; deadline: string };
+}
+
+/** How a contract of a conditional plan runs: alongside others, one at a time, or after a person. */
+export const PLAN_MODES = ['parallel', 'sequential', 'human-review'] as const;
+export type PlanMode = (typeof PLAN_MODES)[number];
+/** The `@route` annotations a plan-routing policy may carry: the mode it implies. */
+export const PLAN_ROUTES = ['PARALLEL', 'SEQUENTIAL', 'HUMAN_REVIEW'] as const;
+export type PlanRoute = (typeof PLAN_ROUTES)[number];
+
+/** One routing decision of a conditional plan, as Cedar made it (see policies/plans.cedar). */
+export interface PlanRouting {
+  mode: PlanMode;
+  policyIds: string[];
+  explanation: string[];
+  policyVersion: string;
+  /** The rules' classification the decision saw (no LLM: routing must be cheap and repeatable). */
+  domain: string;
+}
+
+/** The progress summary a running plan keeps in its memo: what `status` shows without a query. */
+export interface PlanProgress extends Pick<
+  PlanState,
+  'title' | 'strategy' | 'maxParallel' | 'costUsd' | 'runs'
+> {
+  /** Nodes per status (statuses with none are left out). */
+  counts: Partial<Record<NodeStatus, number>>;
+  total: number;
+  /** When the plan wrote it (workflow time). */
+  at: string;
+}
+/** The memo key of that summary. */
+export const PROGRESS_MEMO = 'arbiterProgress';
+
+/** Nodes per status, in the order statuses first appear. */
+export function countByStatus(
+  nodes: readonly Pick<PlanNode, 'status'>[],
+): Partial<Record<NodeStatus, number>> {
+  const counts: Partial<Record<NodeStatus, number>> = {};
+  for (const n of nodes) counts[n.status] = (counts[n.status] ?? 0) + 1;
+  return counts;
+}
+
+/** The progress summary of a plan's state at `at`. */
+export function progressOf(state: PlanState, at: string): PlanProgress {
+  const { title, strategy, maxParallel, costUsd, runs } = state;
+  return {
+    title,
+    strategy,
+    maxParallel,
+    costUsd,
+    runs,
+    counts: countByStatus(state.nodes),
+    total: state.nodes.length,
+    at,
+  };
 }
 
 export interface PlanState {
@@ -41,7 +100,35 @@ export interface PlanState {
   /** How many workflow runs the plan has used (continue-as-new keeps big plans' histories small). */
   runs: number;
   cancelReason?: string;
+  /**
+   * Set when the plan was too busy to answer within `arbiter status`'s deadline: the counts from its
+   * progress memo stand in for the per-node detail (`nodes` is then empty).
+   */
+  progress?: PlanProgress;
 }
+
+/** How many contracts of a plan depend directly on each one. */
+export function dependentsCount(contracts: readonly { id: string; dependsOn: readonly string[] }[]) {
+  const counts = new Map<string, number>();
+  for (const c of contracts) for (const d of c.dependsOn) counts.set(d, (counts.get(d) ?? 0) + 1);
+  return counts;
+}
+
+/** Contracts per routing activity: big plans take a few calls, each payload well under 2 MB. */
+export const ROUTING_BATCH = 200;
+
+/** Splits the nodes to route into batches of at most `size`, in order. */
+export function routingBatches<T>(items: readonly T[], size = ROUTING_BATCH): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
+}
+
+/** True while a sequential-routed contract runs: the next sequential one must wait for it. */
+export const sequentialBlocked = (nodes: readonly Pick<PlanNode, 'status' | 'routing'>[]): boolean =>
+  nodes.some(
+    (n) => n.routing?.mode === 'sequential' && (n.status === 'running' || n.status === 'awaiting-review'),
+  );
 
 /** True for statuses a node never leaves. */
 export const isSettled = (s: NodeStatus): boolean =>

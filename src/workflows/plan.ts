@@ -1,24 +1,49 @@
 // The plan workflow: runs a plan's contracts as child workflows (`plan/<planId>/<contractId>`),
 // each as soon as its prerequisites succeeded and a slot is free. A failed, rejected or skipped
-// prerequisite skips exactly its descendants; independent branches finish.
+// prerequisite skips exactly its descendants; independent branches finish. A `conditional` plan
+// first asks policy how each contract runs: in parallel, in sequence (one sequential contract at a
+// time) or after a person's review.
 import {
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
+  patched,
+  proxyActivities,
   setHandler,
+  sleep,
   startChild,
+  upsertMemo,
   workflowInfo,
   ParentClosePolicy,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
 import { contractWorkflowId } from '../shared/constants.js';
 import type { Plan } from '../shared/contract.js';
 import { cancelReasonSignal, planStateQuery, type CancelRequest } from '../shared/messages.js';
-import { isSettled, type NodeStatus, type PlanNode, type PlanState } from '../shared/plan.js';
+import {
+  dependentsCount,
+  isSettled,
+  progressOf,
+  PROGRESS_MEMO,
+  routingBatches,
+  sequentialBlocked,
+  type NodeStatus,
+  type PlanNode,
+  type PlanRouting,
+  type PlanState,
+} from '../shared/plan.js';
 import type { ContractState } from '../shared/decision.js';
-import { contractWorkflow } from './contract.js';
+import { contractWorkflow, type ContractInput } from './contract.js';
 import { topologicalOrder } from './logic/graph.js';
+
+const { routeContracts } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 5 },
+});
 
 export interface PlanInput {
   plan: Plan;
@@ -32,6 +57,8 @@ export interface PlanInput {
 
 /** Far below Temporal's 51,200-event limit, so a huge plan never comes near it. */
 const ROLL_OVER_AFTER_EVENTS = 10_000;
+/** The progress memo is upserted at most this often: `arbiter status` reads it without a worker. */
+const PROGRESS_EVERY_MS = 2_000;
 
 const statusOf = (s: ContractState): NodeStatus =>
   s.outcome === 'SUCCEEDED'
@@ -81,10 +108,48 @@ export async function planWorkflow({
   setHandler(cancelReasonSignal, (req) => {
     cancel = req;
   });
+  // Runs recorded before these existed replay without them: they cancelled their children through
+  // the scope (the children recorded only "cancelled") and kept no progress memo.
+  const forwardsCancel = patched('plan-forwards-cancel');
+  const keepsProgress = patched('plan-progress-memo');
 
   let changes = 0;
-  const running = () =>
-    state.nodes.filter((n) => n.status === 'running' || n.status === 'awaiting-review').length;
+  const isActive = (n: PlanNode) => n.status === 'running' || n.status === 'awaiting-review';
+  const running = () => state.nodes.filter(isActive).length;
+  /** Resolves once a launched child has started (true) or could not be started (false). */
+  const started = new Map<string, Promise<boolean>>();
+
+  let flushedKey = '';
+  let lastFlush = -Infinity;
+  let flushTimer = false;
+  /**
+   * Keeps the counts per status in the memo, so `arbiter status` can show progress with one
+   * describe while the plan is too busy to answer a query. At most every PROGRESS_EVERY_MS: a
+   * change inside that window is flushed by one timer, never by one timer per change.
+   */
+  const flushProgress = () => {
+    if (!keepsProgress) return;
+    const progress = progressOf(state, new Date().toISOString());
+    const key = JSON.stringify(progress.counts);
+    if (key === flushedKey) return;
+    const now = new Date().getTime();
+    const settled = state.nodes.every((n) => isSettled(n.status));
+    if (settled || now - lastFlush >= PROGRESS_EVERY_MS) {
+      upsertMemo({ [PROGRESS_MEMO]: progress });
+      flushedKey = key;
+      lastFlush = now;
+      return;
+    }
+    if (flushTimer) return;
+    flushTimer = true;
+    sleep(PROGRESS_EVERY_MS - (now - lastFlush)).then(
+      () => {
+        flushTimer = false;
+        changes += 1;
+      },
+      () => undefined, // the plan was cancelled: no more progress to report
+    );
+  };
 
   /** Skips every pending node with a prerequisite that did not succeed, transitively. */
   const skipDescendants = () => {
@@ -108,14 +173,31 @@ export async function planWorkflow({
       node.dependsOn.length > 0
         ? Object.fromEntries(node.dependsOn.map((d) => [d, outputs.get(d)]))
         : undefined;
+    const args: ContractInput = { contract, planId: plan.id, ...(input === undefined ? {} : { input }) };
+    // Policy routed it to a person: the contract waits for a review, with policy's reasons, before
+    // any agent runs (even where its own policies would send it straight to an agent).
+    if (node.routing?.mode === 'human-review') args.requireReview = node.routing.explanation;
+    let markStarted = (_ok: boolean) => {};
+    started.set(node.id, new Promise((resolve) => (markStarted = resolve)));
+    const runChild = async () => {
+      try {
+        const child = await startChild(contractWorkflow, {
+          workflowId: node.workflowId,
+          args: [args],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          staticSummary: `plan ${plan.id}: ${contract.title}${node.routing ? ` (${node.routing.mode})` : ''}`,
+        });
+        markStarted(true);
+        return await child.result();
+      } catch (err) {
+        markStarted(false);
+        throw err;
+      }
+    };
     try {
-      const child = await startChild(contractWorkflow, {
-        workflowId: node.workflowId,
-        args: [{ contract, planId: plan.id, ...(input === undefined ? {} : { input }) }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `plan ${plan.id}: ${contract.title}`,
-      });
-      const result = await child.result();
+      // Forwarding: the plan itself cancels its children (after telling them who and why), so
+      // they must not be cancelled by the plan's scope first.
+      const result = forwardsCancel ? await CancellationScope.nonCancellable(runChild) : await runChild();
       node.status = statusOf(result);
       node.outcome = result.outcome;
       if (result.decision) node.route = result.decision.route;
@@ -128,7 +210,8 @@ export async function planWorkflow({
     } catch (err) {
       if (isCancellation(err)) {
         node.status = 'cancelled';
-        node.reason = cancel ? `cancelled by ${cancel.by}: ${cancel.reason}` : 'cancelled';
+        const why = cancel ?? (forwardsCancel ? byThePlan : undefined);
+        node.reason = why ? `cancelled by ${why.by}: ${why.reason}` : 'cancelled';
       } else {
         node.status = 'failed';
         node.reason = err instanceof Error ? err.message : String(err);
@@ -138,28 +221,98 @@ export async function planWorkflow({
     }
   };
 
+  /** Who cancelled, when no one said: the children still learn that their plan stopped them. */
+  const byThePlan: CancelRequest = { by: `plan ${plan.id}`, reason: 'the plan was cancelled' };
+
+  /**
+   * Conditional plans: one routing decision per contract, before any starts (in batches, so a
+   * 1,000-contract plan adds a handful of activities). Only `conditional` plans make these calls,
+   * and no run before this build could be conditional (submit refused it), so no patch is needed.
+   * A routing that fails after its retries sends the contracts to a person: unknown means review.
+   */
+  const routeAll = async () => {
+    const unrouted = state.nodes.filter((n) => !n.routing && n.status === 'pending');
+    const dependents = dependentsCount(plan.contracts);
+    const size = { id: plan.id, size: plan.contracts.length, maxParallel: plan.maxParallel };
+    for (const batch of routingBatches(unrouted)) {
+      const items = batch.map((n) => ({
+        contract: contracts.get(n.id)!,
+        dependentsCount: dependents.get(n.id) ?? 0,
+      }));
+      let routed: PlanRouting[];
+      try {
+        routed = await routeContracts.executeWithOptions(
+          {
+            startToCloseTimeout: '30s',
+            retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 5 },
+            summary: `route ${batch.length === 1 ? batch[0]!.id : `${batch.length} contracts`} by policy`,
+          },
+          [{ plan: size, items }],
+        );
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const why = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
+        routed = batch.map(() => ({
+          mode: 'human-review',
+          policyIds: [],
+          explanation: [`routing by policy failed (${why}); a person decides`],
+          policyVersion: '',
+          domain: 'unknown',
+        }));
+      }
+      batch.forEach((n, i) => (n.routing = routed[i]));
+    }
+  };
+
   const inFlight: Promise<void>[] = [];
   let rollOver = false;
   try {
+    if (plan.strategy === 'conditional') await routeAll();
     for (;;) {
       skipDescendants();
       // Near the history limit: start nothing new, let in-flight children finish, then roll over.
       rollOver ||= mustRollOver();
-      if (rollOver && running() === 0 && !state.nodes.every((n) => isSettled(n.status))) break;
+      let active = running();
+      if (rollOver && active === 0 && !state.nodes.every((n) => isSettled(n.status))) break;
+      // Sequential-routed contracts of a conditional plan run one at a time among themselves.
+      let sequentialBusy = sequentialBlocked(state.nodes);
       for (const node of state.nodes) {
-        if (rollOver || running() >= state.maxParallel) break;
+        if (rollOver || active >= state.maxParallel) break;
         const ready =
           node.status === 'pending' && node.dependsOn.every((d) => nodes.get(d)?.status === 'succeeded');
-        if (ready) inFlight.push(launch(node));
+        if (!ready) continue;
+        const sequential = node.routing?.mode === 'sequential';
+        if (sequential && sequentialBusy) continue;
+        inFlight.push(launch(node));
+        active += 1;
+        sequentialBusy ||= sequential;
       }
+      flushProgress();
       if (state.nodes.every((n) => isSettled(n.status))) break;
       const seen = changes;
       await condition(() => changes !== seen);
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // Children were asked to cancel with the plan; wait for each to record its end.
     await CancellationScope.nonCancellable(async () => {
+      if (forwardsCancel) {
+        // Each running child first hears who cancelled and why, then is cancelled: the signal is
+        // in its history before the cancellation, so its trail names them, whatever the timing.
+        const why = cancel ?? byThePlan;
+        await Promise.all(
+          state.nodes.filter(isActive).map(async (n) => {
+            if (!(await started.get(n.id))) return;
+            const child = getExternalWorkflowHandle(n.workflowId);
+            try {
+              await child.signal(cancelReasonSignal, why);
+              await child.cancel();
+            } catch {
+              // It ended on its own in the meantime; its own result is recorded by launch().
+            }
+          }),
+        );
+      }
+      // Wait for each child to record its end.
       await Promise.all(inFlight);
       for (const node of state.nodes) {
         if (node.status === 'pending') {
@@ -169,6 +322,7 @@ export async function planWorkflow({
       }
       state.status = 'cancelled';
       if (cancel) state.cancelReason = `cancelled by ${cancel.by}: ${cancel.reason}`;
+      flushProgress();
     });
     throw err;
   }
@@ -189,5 +343,6 @@ export async function planWorkflow({
     });
   }
   state.status = 'completed';
+  flushProgress();
   return state;
 }

@@ -167,9 +167,81 @@ describe('plan workflow', () => {
       expect(by).toEqual({ 'needs-review': 'cancelled', after: 'cancelled' });
       const contract = await arbiter.contractResult(child);
       expect(contract.outcome).toBe('CANCELLED');
-      expect(contract.trail.some((e) => e.step === 'cancel')).toBe(true);
+      // The child's own trail names who cancelled its plan and why.
+      expect(contract.trail.filter((e) => e.step === 'cancel').map((e) => e.summary)).toEqual([
+        'cancelled by carol: scope changed',
+      ]);
       const { status } = await client.workflow.getHandle(workflowId).describe();
       expect(status.name).toBe('CANCELLED');
     });
+  });
+
+  it('shows contracts waiting for a person, and tells them when the plan is cancelled without a reason', async () => {
+    const plan = Plan.parse({
+      id: unique('ui-cancel'),
+      title: 'Plan cancelled from the Web UI',
+      contracts: [
+        { id: 'one', title: 'One', objective: 'Design the analytics dashboard.', review: 'always' },
+        { id: 'two', title: 'Two', objective: 'Report the analytics metrics.', review: 'always' },
+      ],
+    });
+    const workflowId = `plan/${plan.id}`;
+    await withWorker(config, async () => {
+      await arbiter.processPlan(plan);
+      await expect
+        .poll(
+          async () => {
+            const s = await arbiter.status(workflowId).catch(() => undefined);
+            return s && isPlanState(s) ? s.nodes.map((n) => n.status) : undefined;
+          },
+          { timeout: 30_000, interval: 300 },
+        )
+        .toEqual(['awaiting-review', 'awaiting-review']);
+      // Cancelled the way the Web UI does it: no reason signal first.
+      await client.workflow.getHandle(workflowId).cancel();
+      const state = (await arbiter.result(workflowId)) as PlanState;
+      expect(state.nodes.map((n) => n.reason)).toEqual([
+        `cancelled by plan ${plan.id}: the plan was cancelled`,
+        `cancelled by plan ${plan.id}: the plan was cancelled`,
+      ]);
+      const child = await arbiter.contractResult(`${workflowId}/two`);
+      expect(child.trail.filter((e) => e.step === 'cancel').map((e) => e.summary)).toEqual([
+        `cancelled by plan ${plan.id}: the plan was cancelled`,
+      ]);
+    });
+  });
+
+  it('shows the progress counts of a running plan when no worker answers its query', async () => {
+    const plan = Plan.parse({
+      id: unique('progress'),
+      title: 'Plan whose worker stops',
+      contracts: [
+        { id: 'done', title: 'Done', objective: 'Report the analytics metrics.' },
+        { id: 'waits', title: 'Waits', objective: 'Design the analytics dashboard.', review: 'always' },
+      ],
+    });
+    const workflowId = `plan/${plan.id}`;
+    await withWorker(config, async () => {
+      await arbiter.processPlan(plan);
+      await expect
+        .poll(
+          async () => {
+            const d = await client.workflow.getHandle(workflowId).describe();
+            return (d.memo?.arbiterProgress as PlanState['progress'])?.counts;
+          },
+          { timeout: 30_000, interval: 300 },
+        )
+        .toEqual({ succeeded: 1, running: 1 });
+    });
+    // The worker is gone: the plan cannot answer, but status still shows where it stands.
+    const state = await arbiter.status(workflowId);
+    if (!isPlanState(state)) throw new Error('expected a plan state');
+    expect(state).toMatchObject({
+      status: 'running',
+      title: 'Plan whose worker stops',
+      nodes: [],
+      progress: { counts: { succeeded: 1, running: 1 }, total: 2 },
+    });
+    await client.workflow.getHandle(workflowId).terminate('test done');
   });
 });
