@@ -1,6 +1,7 @@
 // Bench-only workflows, bundled by the bench worker (its own task queue): the bare Temporal
-// baselines B0 / B0-local, and a mimic of the contract workflow whose governance steps run as local
-// activities (the product change the local-activity lever stands for). Deterministic code only.
+// baselines B0 / B0-local, and a mimic of the contract workflow's happy path with every step a
+// regular activity (the product's shape before its steps became local activities), so the lever's
+// effect is measured in the same run. Deterministic code only.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../src/activities/index.js';
 import type { Contract } from '../src/shared/contract.js';
@@ -51,8 +52,8 @@ const realLocal = proxyLocalActivities<Real>({ startToCloseTimeout: '30s', retry
 
 export interface MimicInput {
   contract: Contract;
-  /** 'governance': classify, policy, select and validate local; 'all': every step local. */
-  local: 'governance' | 'all';
+  /** 'none': every step a regular activity (the shape before); 'all': every step local. */
+  local: 'none' | 'all';
 }
 
 /**
@@ -61,20 +62,19 @@ export interface MimicInput {
  * fallback or trail: it bounds what moving steps to local activities could save, nothing more.
  */
 export async function contractLocalMimic({ contract, local: which }: MimicInput): Promise<string> {
-  const gov = realLocal;
-  const rest = which === 'all' ? realLocal : realRemote;
-  const classification = await gov.classify(contract);
-  const policy = await gov.evaluatePolicy({ contract, classification });
+  const steps = which === 'all' ? realLocal : realRemote;
+  const classification = await steps.classify(contract);
+  const policy = await steps.evaluatePolicy({ contract, classification });
   if (policy.route !== 'AGENT') return `REJECTED ${policy.route}`;
-  const selection = await gov.selectAgent({
+  const selection = await steps.selectAgent({
     permitted: policy.permitted,
     ...(policy.standings ? { standings: policy.standings } : {}),
   });
   const agentId = selection.agentId;
   if (!agentId) return 'REJECTED no agent';
-  const result = await rest.executeAgent({ contract, agentId });
-  const errors = await gov.validateOutput({ schema: contract.outputSchema, output: result.output });
-  await rest.recordAgentOutcome({
+  const result = await steps.executeAgent({ contract, agentId });
+  const errors = await steps.validateOutput({ schema: contract.outputSchema, output: result.output });
+  await steps.recordAgentOutcome({
     agentId,
     outcomeId: `${contract.id}/0`,
     outcome: {
@@ -84,7 +84,7 @@ export async function contractLocalMimic({ contract, local: which }: MimicInput)
       costUsd: result.usage.costUsd,
     },
   });
-  await rest.recordAudit({
+  await steps.recordAudit({
     workflowId: contract.id,
     contractId: contract.id,
     title: contract.title,
