@@ -62,6 +62,9 @@ async function approveWhenAsked(client: Arbiter, workflowId: string): Promise<vo
   await client.review(workflowId, { decision: 'approve', reviewer: 'alice' });
 }
 
+/** Ledger histories, one per ledger code shape (each recorded by the code of its day). */
+const ledgerCases = ['agent-ledger'];
+
 const recordAll = async () => {
   const cases = {
     // Recorded after the trust ledger (patched 'trust-ledger'): outcomes recorded per attempt.
@@ -82,6 +85,8 @@ const recordAll = async () => {
       new URL('../examples/plans/social-analytics.yaml', import.meta.url).pathname,
     ),
   };
+  // Recorded after conditional plans existed (routing by policy, progress memo, cancel forwarding).
+  const conditional = loadPlan(new URL('../examples/plans/conditional.yaml', import.meta.url).pathname);
   const missing = (name: string) => !existsSync(join(out, `${name}.json`));
   const save = async (name: string, workflowId: string) => {
     const history = await arbiter.client.workflow.getHandle(workflowId).fetchHistory();
@@ -100,6 +105,60 @@ const recordAll = async () => {
     if (name === 'contract-review-approved') await approveWhenAsked(arbiter, workflowId);
     await arbiter.result(workflowId);
     await save(name, workflowId);
+  }
+  if (missing('plan-conditional')) {
+    // The human-review node waits for a person: approve every review the plan's children ask for.
+    const { workflowId } = await arbiter.processPlan(conditional);
+    const done = arbiter.result(workflowId);
+    let finished = false;
+    void done.finally(() => (finished = true));
+    while (!finished) {
+      for (const r of await arbiter.reviews()) {
+        if (r.workflowId.startsWith(`${workflowId}/`)) {
+          await arbiter
+            .review(r.workflowId, { decision: 'approve', reviewer: 'alice' })
+            .catch(() => undefined);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await save('plan-conditional', workflowId);
+  }
+  if (missing('plan-cancelled')) {
+    // Cancelled while a child waits for a review: the plan tells each running child who and why.
+    const { workflowId } = await arbiter.processPlan({ ...conditional, id: 'cancelled-plan' });
+    for (;;) {
+      if ((await arbiter.reviews()).some((r) => r.workflowId.startsWith(`${workflowId}/`))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await arbiter.cancel(workflowId, 'recording a cancelled plan', 'recorder');
+    await arbiter.result(workflowId).catch(() => undefined);
+    await save('plan-cancelled', workflowId);
+  }
+  if (missing('request-fallback')) {
+    // No LLM is configured here: the request degrades to one contract for review, then continues
+    // as new into the plan. The request workflow is the first run.
+    const { workflowId } = await arbiter.orchestrateFromClientPrompt('Recorded request with no model', {
+      id: 'recorded-request',
+    });
+    const first = (await arbiter.client.workflow.getHandle(workflowId).describe()).runId;
+    for (;;) {
+      const d = await arbiter.client.workflow.getHandle(workflowId, first).describe();
+      if (d.status.name !== 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const history = await arbiter.client.workflow.getHandle(workflowId, first).fetchHistory();
+    writeFileSync(join(out, 'request-fallback.json'), historyToJSON(history));
+    console.log(`recorded request-fallback (${history.events?.length ?? 0} events)`);
+    await arbiter.cancel(workflowId, 'recorded', 'recorder').catch(() => undefined);
+  }
+  // The trust ledger of the agent the cases above used (a long-running entity workflow: its
+  // history so far). Fed by one contract of its own so it exists even when nothing else ran.
+  for (const name of ledgerCases) {
+    if (!missing(name)) continue;
+    const { workflowId } = await arbiter.processContract({ ...example('analytics-dashboard'), id: name });
+    await arbiter.result(workflowId);
+    await save(name, `agent/${config.taskQueue}/analyst`);
   }
   for (const [name, contract] of Object.entries(stageReviewCases)) {
     if (!missing(name)) continue;

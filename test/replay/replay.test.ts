@@ -14,6 +14,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 describe('replay', () => {
   it('has histories of every workflow type and contract path', () => {
     expect(files.sort()).toEqual([
+      'agent-ledger.json',
       'contract-fallback.json',
       'contract-local-steps.json',
       'contract-measured.json',
@@ -21,7 +22,10 @@ describe('replay', () => {
       'contract-pipeline.json',
       'contract-rejected.json',
       'contract-review-approved.json',
+      'plan-cancelled.json',
+      'plan-conditional.json',
       'plan-dependency-aware.json',
+      'request-fallback.json',
     ]);
   });
 
