@@ -58,9 +58,6 @@ const cases: Case[] = [
   },
   {
     name: 'tiny-cache-500',
-    knownFailure:
-      'evaluatePolicy (10 s start-to-close, 5 attempts) times out while its trust-ledger queries wait behind ' +
-      'the backlog ("consistent query buffer is full"); those contract workflows FAIL with no outcome',
     run: (env) => manyContractsTinyCache(env, { contracts: 500 }),
   },
 ];

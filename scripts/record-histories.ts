@@ -63,7 +63,7 @@ async function approveWhenAsked(client: Arbiter, workflowId: string): Promise<vo
 }
 
 /** Ledger histories, one per ledger code shape (each recorded by the code of its day). */
-const ledgerCases = ['agent-ledger'];
+const ledgerCases = ['agent-ledger', 'agent-ledger-memo'];
 
 const recordAll = async () => {
   const cases = {

@@ -5,12 +5,19 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { freshSnapshot, type AgentSnapshot } from '../governance/trust.js';
+import {
+  breakerAt,
+  canRoute,
+  DEFAULT_TRUST_PARAMS,
+  freshSnapshot,
+  type AgentSnapshot,
+} from '../governance/trust.js';
 import {
   claimProbeUpdate,
   ledgerWorkflowId,
   RecordOutcome,
   recordOutcomeSignal,
+  SNAPSHOT_MEMO,
   snapshotQuery,
 } from '../shared/ledgerMessages.js';
 import type { LedgerOptions, agentLedgerWorkflow } from '../workflows/agentLedger.js';
@@ -41,6 +48,11 @@ export async function recordOutcome(
     signal: recordOutcomeSignal,
     signalArgs: [req],
     staticSummary: `trust ledger of agent ${req.agentId}`,
+    // Born with a published snapshot (the prior alone), so readers never need to query a new
+    // ledger before its first task has run; the ledger republishes once it applied the outcome.
+    memo: {
+      [SNAPSHOT_MEMO]: freshSnapshot(req.agentId, Date.now(), { ...DEFAULT_TRUST_PARAMS, ...options?.trust }),
+    },
   });
 }
 
@@ -69,6 +81,42 @@ export async function readSnapshot(
     if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
     throw err;
   }
+}
+
+/**
+ * The snapshot a decision uses: the one the ledger published in its memo, read with a describe
+ * that the server answers alone. A query needs the ledger's worker to run a workflow task; when
+ * decisions run as local activities, that worker's workflow slots may all be held by the very
+ * contracts waiting for the answer. It may trail the latest outcome by the ledger's next task,
+ * which decisions tolerate (they already reuse a reading for seconds). Only a ledger that has not
+ * published yet (started by an older build) is queried.
+ */
+export async function readStanding(
+  client: Client,
+  taskQueue: string,
+  agentId: string,
+  now: number,
+  timeoutMs = SNAPSHOT_DEADLINE_MS,
+): Promise<AgentSnapshot> {
+  const ledger = client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue));
+  try {
+    return await client.workflow.withDeadline(Date.now() + timeoutMs, async () => {
+      const published = (await ledger.describe()).memo?.[SNAPSHOT_MEMO] as AgentSnapshot | undefined;
+      return published ? asOf(published, now) : await ledger.query(snapshotQuery, { now });
+    });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
+    throw err;
+  }
+}
+
+/**
+ * A published snapshot as of the reader's clock: an open circuit whose cool-down has passed is
+ * half-open. Trust is as of the ledger's last change or hourly refresh; it moves over days.
+ */
+function asOf(s: AgentSnapshot, now: number): AgentSnapshot {
+  const breaker = breakerAt(s.breaker, now);
+  return { ...s, breaker, routable: canRoute(breaker, now) };
 }
 
 /**

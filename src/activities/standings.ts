@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { freshSnapshot, type AgentSnapshot } from '../governance/trust.js';
 import type { Standing } from '../shared/decision.js';
-import { readSnapshot } from './ledger.js';
+import { readStanding } from './ledger.js';
 
 /** How long one reading of a ledger is reused by the decisions of this worker. */
 export const STANDING_TTL_MS = 2_000;
@@ -48,7 +48,7 @@ export class StandingsCache {
     if (!cached || now - cached.at >= this.ttlMs) {
       const entry: Entry = {
         at: now,
-        snapshot: readSnapshot(client, taskQueue, agentId, now, READ_DEADLINE_MS),
+        snapshot: readStanding(client, taskQueue, agentId, now, READ_DEADLINE_MS),
         ...(cached?.last ? { last: cached.last } : {}),
       };
       this.entries.set(key, entry);

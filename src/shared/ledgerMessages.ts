@@ -44,6 +44,13 @@ export interface ProbeClaim {
   claimId: string;
 }
 
+/**
+ * The memo key under which a ledger publishes its snapshot after each change. Readers get it with
+ * a describe, which the server answers alone: no worker, no query buffer, so a decision never
+ * waits for a ledger's workflow task (and never for a workflow slot on its own worker).
+ */
+export const SNAPSHOT_MEMO = 'standing';
+
 export const recordOutcomeSignal = defineSignal<[RecordOutcome]>('recordOutcome');
 export const snapshotQuery = defineQuery<AgentSnapshot, [SnapshotRequest?]>('snapshot');
 /** Atomic admission through a half-open circuit: exactly one probe at a time. */

@@ -5,8 +5,10 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
+  patched,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -26,6 +28,7 @@ import {
   claimProbeUpdate,
   RecordOutcome,
   recordOutcomeSignal,
+  SNAPSHOT_MEMO,
   snapshotQuery,
 } from '../shared/ledgerMessages.js';
 
@@ -54,6 +57,8 @@ export interface LedgerInput {
 }
 
 const CONTINUE_AFTER = 1_000;
+/** An idle ledger republishes its snapshot this often, so readers see trust fade and circuits cool. */
+const REFRESH_IDLE_SNAPSHOT = '1 hour';
 /** Retried deliveries arrive close together; a window this long is ample for deduplication. */
 const SEEN_KEPT = 2_000;
 
@@ -69,6 +74,8 @@ export async function agentLedgerWorkflow({
   const seen = new Set(state.seen);
   const now = () => new Date().getTime();
   let handled = 0;
+  /** Outcomes and claims applied (what the published snapshot is compared against). */
+  let changes = 0;
 
   setHandler(recordOutcomeSignal, (raw) => {
     handled += 1;
@@ -85,6 +92,7 @@ export async function agentLedgerWorkflow({
       for (const old of state.seen.splice(0, state.seen.length - SEEN_KEPT)) seen.delete(old);
     }
     state.outcomes = appendOutcome(state.outcomes, outcome, trust.maxOutcomes);
+    changes += 1;
     // The breaker watches operational health (did the agent deliver valid output?), on the
     // ledger's own clock so late or skewed timestamps cannot hold a circuit open or shut.
     state.breaker = breakerNext(state.breaker, { kind: outcome.ok ? 'success' : 'failure' }, now(), breaker);
@@ -100,6 +108,7 @@ export async function agentLedgerWorkflow({
       handled += 1;
       const { granted, next } = claimProbe(state.breaker, claimId, now(), breaker);
       state.breaker = next;
+      changes += 1;
       return granted;
     },
     {
@@ -110,7 +119,28 @@ export async function agentLedgerWorkflow({
     },
   );
 
-  await condition(() => handled >= continueAfter || workflowInfo().continueAsNewSuggested);
+  const mustRoll = () => handled >= continueAfter || workflowInfo().continueAsNewSuggested;
+  const snapshot = () => snapshotOf(agentId, state.outcomes, state.breaker, now(), trust);
+  // Ledgers recorded before the published snapshot existed replay with the query alone.
+  const publishes = patched('ledger-memo');
+  if (publishes) {
+    // Publish the snapshot whenever it changed, at most once per workflow task, and refresh it
+    // now and then while idle: trust fades with time even when nothing new is recorded.
+    let published = -1;
+    while (!mustRoll()) {
+      if (published !== changes) {
+        upsertMemo({ [SNAPSHOT_MEMO]: snapshot() });
+        published = changes;
+      }
+      const seen = changes;
+      if (!(await condition(() => changes !== seen || mustRoll(), REFRESH_IDLE_SNAPSHOT))) changes += 1;
+    }
+  }
+  await condition(mustRoll);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof agentLedgerWorkflow>({ agentId, options, state });
+  // The next run starts with the snapshot published, so readers never find a ledger without one.
+  const next = makeContinueAsNewFunc<typeof agentLedgerWorkflow>(
+    publishes ? { memo: { [SNAPSHOT_MEMO]: snapshot() } } : {},
+  );
+  await next({ agentId, options, state });
 }

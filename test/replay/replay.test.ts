@@ -14,6 +14,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 describe('replay', () => {
   it('has histories of every workflow type and contract path', () => {
     expect(files.sort()).toEqual([
+      'agent-ledger-memo.json',
       'agent-ledger.json',
       'contract-fallback.json',
       'contract-local-steps.json',

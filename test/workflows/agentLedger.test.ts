@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadDeps } from '../../src/activities/deps.js';
-import { ledgerActivities, readSnapshot, claimRoute } from '../../src/activities/ledger.js';
+import { ledgerActivities, readSnapshot, readStanding, claimRoute } from '../../src/activities/ledger.js';
 import type { Config } from '../../src/config.js';
 import type { Outcome } from '../../src/governance/trust.js';
 import {
   ledgerWorkflowId,
   recordOutcomeSignal,
+  SNAPSHOT_MEMO,
   type RecordOutcome,
 } from '../../src/shared/ledgerMessages.js';
 import type { LedgerOptions, agentLedgerWorkflow } from '../../src/workflows/agentLedger.js';
@@ -140,6 +141,32 @@ describe('agent ledger workflow', () => {
     // A new worker has an empty cache: it rebuilds the ledger by replaying its history.
     const after = await withWorker(config, () => readSnapshot(client, config.taskQueue, id, now));
     expect(after).toEqual(before);
+  });
+
+  it('publishes its snapshot, so decisions read standings with no worker to answer a query', async () => {
+    const id = agentId();
+    const acts = activities({ breaker: { failureThreshold: 2, coolDownMs: 3_600_000 } });
+    const handle = client.workflow.getHandle(ledgerWorkflowId(id, config.taskQueue));
+    const exact = await withWorker(config, async () => {
+      for (let i = 0; i < 4; i++)
+        await acts.recordAgentOutcome({ agentId: id, outcomeId: `ok-${i}`, outcome: ok() });
+      await acts.recordAgentOutcome({ agentId: id, outcomeId: 'f-0', outcome: fail() });
+      await acts.recordAgentOutcome({ agentId: id, outcomeId: 'f-1', outcome: fail() });
+      const snap = await readSnapshot(client, config.taskQueue, id, Date.now());
+      // The ledger publishes after applying what it received: wait for the memo to catch up.
+      await until(async () => {
+        const memo = (await handle.describe()).memo?.[SNAPSHOT_MEMO] as { outcomes?: number } | undefined;
+        return memo?.outcomes === 6;
+      });
+      return snap;
+    });
+    // No worker runs now: a query could not be answered, the published snapshot still is.
+    const published = await readStanding(client, config.taskQueue, id, Date.now(), 2_000);
+    expect(published.outcomes).toBe(6);
+    expect(published.trust).toBeCloseTo(exact.trust, 2);
+    expect(published.breaker.state).toBe('open');
+    expect(published.routable).toBe(false);
+    await expect(readSnapshot(client, config.taskQueue, id, Date.now(), 2_000)).rejects.toThrow();
   });
 
   it('continues as new when its history grows, carrying outcomes, breaker and dedupe ids', async () => {
