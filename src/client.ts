@@ -372,22 +372,35 @@ export class Arbiter {
 
   /** Contracts waiting for a person, with why and until when. */
   async reviews(): Promise<ReviewItem[]> {
-    const items: ReviewItem[] = [];
-    const query = `ArbiterRoute = "HUMAN_REVIEW" AND ExecutionStatus = "Running"`;
-    for await (const wf of this.client.workflow.list({ query })) {
-      const state = await this.client.workflow.getHandle(wf.workflowId).query(stateQuery);
-      if (state.status !== 'awaiting-review' || !state.review) continue;
-      const { why, deadline, permitted, group, reviewers } = state.review;
-      items.push({
-        workflowId: wf.workflowId,
-        title: state.title,
-        why,
-        deadline,
-        permitted,
-        ...(group ? { group } : {}),
-        ...(reviewers ? { reviewers } : {}),
+    // This deployment's task queue: another deployment's contracts are its reviewers' business,
+    // and its workers may not be up to answer.
+    const query =
+      `ArbiterRoute = "HUMAN_REVIEW" AND ExecutionStatus = "Running" ` +
+      `AND TaskQueue = "${this.config.taskQueue}"`;
+    const ids: string[] = [];
+    for await (const wf of this.client.workflow.list({ query })) ids.push(wf.workflowId);
+    const items: (ReviewItem | undefined)[] = [];
+    // Each is asked a few at a time; one whose worker does not answer is read from its history
+    // (liveState), so a single stuck contract never hides the others.
+    for (let i = 0; i < ids.length; i += CHILD_QUERIES) {
+      const batch = ids.slice(i, i + CHILD_QUERIES).map(async (workflowId) => {
+        const handle = this.client.workflow.getHandle(workflowId);
+        const state = (await this.liveState(handle, 'contractWorkflow', true).catch(() => undefined)) as
+          ContractState | undefined;
+        if (state?.status !== 'awaiting-review' || !state.review) return undefined;
+        const { why, deadline, permitted, group, reviewers } = state.review;
+        return {
+          workflowId,
+          title: state.title,
+          why,
+          deadline,
+          permitted,
+          ...(group ? { group } : {}),
+          ...(reviewers ? { reviewers } : {}),
+        };
       });
+      items.push(...(await Promise.all(batch)));
     }
-    return items;
+    return items.filter((x): x is ReviewItem => x !== undefined);
   }
 }

@@ -11,6 +11,8 @@ import { isUnavailable } from './unavailable.js';
 
 /** How long `--wait` keeps polling a Temporal server that does not answer before exit 3. */
 const SERVER_GRACE_MS = Number(process.env.ARBITER_SERVER_GRACE_MS) || 30_000;
+/** One state read; a server that answers nothing in this long counts as gone for that tick. */
+const READ_DEADLINE_MS = 10_000;
 
 function snapshot(s: RunState): Map<string, string> {
   if (!isPlanState(s)) {
@@ -39,11 +41,15 @@ export async function waitForEnd(
   let last: RunState | undefined;
   let serverGoneSince: number | undefined;
   for (;;) {
-    const state = await arbiter.status(workflowId).catch((err: unknown) => {
+    // Each read is bounded: the SDK retries an unreachable server for a long while on its own.
+    const read = arbiter.connection.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
+      arbiter.status(workflowId),
+    );
+    const state = await read.catch((err: unknown) => {
       // The run unknown is an answer; anything else is retried next tick. A server that went
       // away may be restarting (nothing is lost in Temporal), so it gets a grace period.
       if (err instanceof ArbiterError) throw err;
-      if (!isUnavailable(err)) return undefined;
+      if (!isUnavailable(err, true)) return undefined;
       serverGoneSince ??= Date.now();
       if (Date.now() - serverGoneSince > SERVER_GRACE_MS) throw unreachable(addressOf(arbiter.config), err);
       return undefined;

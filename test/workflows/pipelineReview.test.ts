@@ -83,6 +83,8 @@ async function waitingState(handle: Awaited<ReturnType<typeof start>>): Promise<
 describe('pipeline stage review', () => {
   it('waits for a person on the stage policy sends to review, then runs it with the approved agent', async () => {
     const config = testConfig({ agentsFile: agents('report'), policiesDir: writerReview('PT24H') });
+    // `reviews` lists the contracts of its own task queue: this test's.
+    const reviewer = await Arbiter.connect(config);
     const state = await withWorker(config, async () => {
       const handle = await start(config, pipeline('stage-review'));
       const waiting = await waitingState(handle);
@@ -94,7 +96,7 @@ describe('pipeline stage review', () => {
       expect(waiting.review?.permitted.sort()).toEqual(['crunch', 'scribe']);
       // `arbiter reviews` lists it (search attributes are indexed shortly after they change).
       await expect
-        .poll(async () => (await arbiter.reviews()).find((r) => r.workflowId === handle.workflowId)?.why, {
+        .poll(async () => (await reviewer.reviews()).find((r) => r.workflowId === handle.workflowId)?.why, {
           timeout: 30_000,
         })
         .toEqual(waiting.review?.why);
@@ -105,7 +107,7 @@ describe('pipeline stage review', () => {
         agentId: 'scribe',
       });
       return handle.result();
-    });
+    }).finally(() => reviewer.close());
     expect(state.outcome).toBe('SUCCEEDED');
     expect(state.stages?.map((s) => `${s.id}:${s.agentId}`)).toEqual([
       'research:scout',
