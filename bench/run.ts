@@ -46,7 +46,16 @@ const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** How much of everything: --quick is a CI smoke (< 2 min), full must stay < 15 min on 2 cores. */
 const COUNTS = quick
-  ? { warm: 3, latency: 8, throughput: 40, lever: 20, micro: 500, plans: [100], statusPolls: 5 }
+  ? {
+      warm: 3,
+      latency: 8,
+      throughput: 40,
+      lever: 20,
+      micro: 500,
+      plans: [100],
+      statusPolls: 5,
+      soak: [3, 100],
+    }
   : {
       warm: 10,
       latency: 30,
@@ -55,6 +64,8 @@ const COUNTS = quick
       micro: 5_000,
       plans: [100, 1000],
       statusPolls: 20,
+      /** Worker memory over many contracts: batches × contracts per batch (10,000 in all). */
+      soak: [10, 1000],
     };
 /** Concurrent start RPCs in flight while saturating; everything is started as fast as this allows. */
 const START_CONCURRENCY = 64;
@@ -517,6 +528,9 @@ function markdown(r: Results): string {
   for (const x of r.memory) {
     lines.push(`| ${x.after} | ${x.workflows} | ${fmt(x.rssMb, 0)} | ${fmt(x.heapUsedMb, 0)} |`);
   }
+  lines.push('', '## Worker memory over many contracts (soak; settled after each batch)', '');
+  lines.push('| contracts | RSS (MB) | main heap used (MB) |', '| --- | --- | --- |');
+  for (const x of r.soak) lines.push(`| ${x.workflows} | ${fmt(x.rssMb, 0)} | ${fmt(x.heapUsedMb, 0)} |`);
   lines.push('', '## In-process governance (per call)', '', '| call | mean (µs) | p50 (µs) | p99 (µs) |');
   lines.push('| --- | --- | --- | --- |');
   const us = (x: number) => fmt(x * 1000, 1);
@@ -744,6 +758,34 @@ async function measureAll() {
       scale.push(await measureWorkers(workers, config, client, serverPid, leverCounts));
     }
 
+    // Worker memory over many contracts: batches of S on the in-process worker, settled after each.
+    const [batches, perBatch] = COUNTS.soak as [number, number];
+    const soak: { workflows: number; rssMb: number; heapUsedMb: number }[] = [];
+    let soaked = 0;
+    let soakFailures = 0;
+    for (let b = 0; b < batches; b++) {
+      await pool(perBatch, START_CONCURRENCY, async (i) => {
+        const wid = (await arbiter.processContract(benchContract(`soak-${runTag}-${b}-${i}`))).workflowId;
+        const state = (await client.workflow.getHandle(wid).result()) as ContractState;
+        if (state.outcome !== 'SUCCEEDED') soakFailures += 1;
+      });
+      soaked += perBatch;
+      soak.push({ workflows: soaked, ...(await settledMemory()) });
+      log(`soak: ${soaked} contracts, settled RSS ${fmt(soak[soak.length - 1]!.rssMb, 0)} MB`);
+    }
+    // Judged once the worker has warmed up: over the second half of the batches.
+    const settledHalf = soak.slice(Math.floor(soak.length / 2));
+    const soakRssSlopePer1k =
+      slope(
+        settledHalf.map((x) => x.workflows),
+        settledHalf.map((x) => x.rssMb),
+      ) * 1000;
+    const soakHeapSlopePer1k =
+      slope(
+        settledHalf.map((x) => x.workflows),
+        settledHalf.map((x) => x.heapUsedMb),
+      ) * 1000;
+
     // Worker memory: settled RSS after each phase against the workflows run so far (before levers).
     const memory: { workflows: number; rssMb: number; heapUsedMb: number; after: string }[] = [];
     let total = 0;
@@ -843,6 +885,24 @@ async function measureAll() {
         target: 'flat (≤ 10)',
         met: meets(heapSlopePer1k, { atMost: 10 }),
       },
+      {
+        measure: `soak: settled RSS growth per 1k contracts over the last ${settledHalf.length} of ${batches} batches of ${perBatch} (MB)`,
+        value: fmt(soakRssSlopePer1k, 1),
+        target: 'flat (≤ 10)',
+        met: meets(soakRssSlopePer1k, { atMost: 10 }),
+      },
+      {
+        measure: 'soak: settled main-heap growth per 1k contracts (MB)',
+        value: fmt(soakHeapSlopePer1k, 1),
+        target: 'flat (≤ 10)',
+        met: meets(soakHeapSlopePer1k, { atMost: 10 }),
+      },
+      {
+        measure: `soak: contracts not succeeded (of ${soaked})`,
+        value: String(soakFailures),
+        target: '0',
+        met: soakFailures === 0,
+      },
     ];
     return {
       startedAt,
@@ -855,6 +915,7 @@ async function measureAll() {
       governance,
       levers,
       scale,
+      soak,
       memory,
       gcExposed: gc !== undefined,
       targets,

@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
 const bin = fileURLToPath(new URL('../bin/arbiter.js', import.meta.url));
 
@@ -20,8 +22,8 @@ export interface WorkerProcesses {
 async function pollerCount(client: Client, namespace: string, taskQueue: string): Promise<number> {
   const res = await client.workflowService.describeTaskQueue({
     namespace,
-    taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return new Set((res.pollers ?? []).map((p) => p.identity)).size;
 }
