@@ -8,6 +8,8 @@ import { createActivities } from './activities/index.js';
 import { loadDeps } from './activities/deps.js';
 import { dataConverterFromEnv } from './security/codec.js';
 import { agentQueue } from './shared/agent.js';
+import { arbiterMetrics } from './observability/arbiterMetrics.js';
+import { agentBacklogCounter } from './observability/reviewQueue.js';
 import { observedActivities, type WorkerSetup } from './worker.js';
 
 export interface AgentPool {
@@ -31,6 +33,10 @@ export async function createAgentPools(
   return Promise.all(
     limited.map(async (agent) => {
       const queue = agentQueue(setup.config.taskQueue, agent.id);
+      if (setup.config.metrics) {
+        const count = agentBacklogCounter(connection, setup.config.namespace, queue);
+        arbiterMetrics().agentQueues.set(agent.id, { queue, count });
+      }
       const { maxConcurrent, perSecond } = agent.limits ?? {};
       const worker = await Worker.create({
         connection,

@@ -15,6 +15,7 @@ export type QueueCounter = () => Promise<number | undefined>;
 export function createArbiterMetrics() {
   const registry = new Registry();
   const reviewQueues = new Map<string, QueueCounter>();
+  const agentQueues = new Map<string, { queue: string; count: QueueCounter }>();
   // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*: what `arbiter metrics` reads
   // as the worker's resource use.
   collectDefaultMetrics({ register: registry });
@@ -93,8 +94,25 @@ export function createArbiterMetrics() {
         );
       },
     }),
+    agentBacklog: new Gauge({
+      name: 'arbiter_agent_queue_backlog',
+      help: 'Agent calls waiting in the task queue of an agent with limits (counted at scrape time)',
+      labelNames: ['agent', 'queue'] as const,
+      registers,
+      async collect() {
+        await Promise.all(
+          [...agentQueues].map(async ([agent, { queue, count }]) => {
+            const n = await count();
+            if (n === undefined) this.remove({ agent, queue });
+            else this.set({ agent, queue }, n);
+          }),
+        );
+      },
+    }),
     /** Task queues whose review queue this process reports, with how to count each. */
     reviewQueues,
+    /** Limited agents whose queue backlog this process reports (their pools run here). */
+    agentQueues,
   };
 }
 

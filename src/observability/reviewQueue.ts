@@ -1,7 +1,9 @@
-// The review queue size, counted where it lives: Temporal's visibility store, one count query per
-// task queue, at most every few seconds however often Prometheus scrapes.
+// Queue sizes counted where they live, at most every few seconds however often Prometheus scrapes:
+// the review queue in Temporal's visibility store (one count query per task queue), and each limited
+// agent's backlog in its own task queue (DescribeTaskQueue stats).
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { queueDepth } from '../queueDepth.js';
 import type { QueueCounter } from './arbiterMetrics.js';
 
 /** Scrapes closer together than this reuse the last count. */
@@ -22,29 +24,46 @@ export function reviewQueueQuery(taskQueue: string): string {
   ].join(' AND ');
 }
 
+/**
+ * A sample taken at most every CACHE_MS however often Prometheus scrapes, and given up after
+ * COUNT_TIMEOUT_MS: a scrape stays cheap, and a server that does not answer gives no sample rather
+ * than a wrong one.
+ */
+export function cachedSample(sample: () => Promise<number>): QueueCounter {
+  let last: { at: number; count: number | undefined } | undefined;
+  return async () => {
+    if (last && Date.now() - last.at < CACHE_MS) return last.count;
+    let count: number | undefined;
+    try {
+      count = await Promise.race([
+        sample(),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('timeout')), COUNT_TIMEOUT_MS).unref(),
+        ),
+      ]);
+    } catch {
+      count = undefined;
+    }
+    last = { at: Date.now(), count };
+    return count;
+  };
+}
+
 export function reviewQueueCounter(
   connection: NativeConnection,
   namespace: string,
   taskQueue: string,
 ): QueueCounter {
   const client = new Client({ connection, namespace });
-  let last: { at: number; count: number | undefined } | undefined;
-  return async () => {
-    if (last && Date.now() - last.at < CACHE_MS) return last.count;
-    let count: number | undefined;
-    try {
-      const counted = await Promise.race([
-        client.workflow.count(reviewQueueQuery(taskQueue)),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('timeout')), COUNT_TIMEOUT_MS).unref(),
-        ),
-      ]);
-      count = counted.count;
-    } catch {
-      // Server unreachable or connection closed: no sample rather than a wrong one.
-      count = undefined;
-    }
-    last = { at: Date.now(), count };
-    return count;
-  };
+  return cachedSample(async () => (await client.workflow.count(reviewQueueQuery(taskQueue))).count);
+}
+
+/** Agent calls waiting in a limited agent's own task queue (its backlog). */
+export function agentBacklogCounter(
+  connection: NativeConnection,
+  namespace: string,
+  queue: string,
+): QueueCounter {
+  const client = new Client({ connection, namespace });
+  return cachedSample(async () => (await queueDepth(client, queue, namespace)).backlog);
 }

@@ -10,9 +10,10 @@ import { Arbiter } from '../../src/client.js';
 import type { Config } from '../../src/config.js';
 import { freePort } from '../../src/embedded/freePort.js';
 import { loadContract } from '../../src/shared/load.js';
+import { createAgentPools } from '../../src/agentPools.js';
 import { connectWorker, createWorker } from '../../src/worker.js';
 import { arbiter } from '../support/cli.js';
-import { repoFile, testConfig } from '../support/temporal.js';
+import { agentsFile, repoFile, testConfig } from '../support/temporal.js';
 
 const suffix = Date.now().toString(36);
 const ids = { ok: `prom-ok-${suffix}`, pii: `prom-pii-${suffix}`, review: `prom-review-${suffix}` };
@@ -190,5 +191,52 @@ describe('`arbiter metrics` resource use', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/resource use\s+history \d+(\.\d+)? events\/contract/);
     expect(text.stdout).toContain('worker process: metrics endpoint off (ARBITER_METRICS_PORT=off)');
+  });
+  it('shows the backlog of a limited agent’s own queue while its calls wait', async () => {
+    const limited = testConfig({
+      metrics: config.metrics!,
+      agentsFile: agentsFile(`agents:
+  - id: paced
+    description: an agent that takes one call at a time
+    capabilities: { domains: [data, general] }
+    endpoint: { kind: builtin, name: report }
+    limits: { maxConcurrent: 1 }
+`),
+    });
+    const connection = await connectWorker(limited);
+    const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') } };
+    const main = await createWorker({ config: limited, ...bundle }, connection);
+    // The pool is built (so its queue is reported) but not run yet: the calls wait in its queue.
+    const pools = await createAgentPools({ config: limited }, connection);
+    const submitter = await Arbiter.connect(limited);
+    const contract = loadContract(repoFile('examples/contracts/analytics-dashboard.yaml'));
+    const queue = { agent: 'paced', queue: `${limited.taskQueue}/agent-paced` };
+    try {
+      await main.runUntil(async () => {
+        for (let i = 0; i < 3; i++)
+          await submitter.processContract({ ...contract, id: `paced-${suffix}-${i}` });
+        await expect
+          .poll(async () => sample(await scrape(), 'arbiter_agent_queue_backlog', queue), {
+            timeout: 60_000,
+            interval: 1_000,
+          })
+          .toBe(3);
+        // Once the pool runs, the queue drains and every contract completes.
+        await pools[0]!.worker.runUntil(async () => {
+          for (let i = 0; i < 3; i++) {
+            expect((await submitter.contractResult(`paced-${suffix}-${i}`)).outcome).toBe('SUCCEEDED');
+          }
+        });
+      });
+      await expect
+        .poll(async () => sample(await scrape(), 'arbiter_agent_queue_backlog', queue), {
+          timeout: 60_000,
+          interval: 1_000,
+        })
+        .toBe(0);
+    } finally {
+      await submitter.close();
+      await connection.close();
+    }
   });
 });
