@@ -53,6 +53,12 @@ export async function manyContractsTinyCache(
       },
       workerConnection,
     );
+    // Memory of this process, which runs the worker: evictions must keep it bounded.
+    const mb = (bytes: number) => Math.round(bytes / 1e6);
+    const rssBefore = mb(process.memoryUsage().rss);
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, mb(process.memoryUsage().rss))), 200);
+    sampler.unref(); // never what keeps a failed run alive
     const prefix = unique('cache').slice(0, 40);
     const ids = Array.from({ length: opts.contracts }, (_, i) => `${prefix}-${i}`);
     const t0 = Date.now();
@@ -82,6 +88,8 @@ export async function manyContractsTinyCache(
       });
     });
     const took = Date.now() - t0;
+    clearInterval(sampler);
+    const rssAfter = mb(process.memoryUsage().rss);
     const succeeded = settled.filter((s) => s.state?.outcome === 'SUCCEEDED').length;
     const failures = settled.filter((s) => s.error !== undefined);
     const otherOutcomes = settled.filter((s) => s.state && s.state.outcome !== 'SUCCEEDED');
@@ -112,6 +120,7 @@ export async function manyContractsTinyCache(
         'submit → all completed': seconds(took),
         throughput: `${((ids.length * 1000) / took).toFixed(1)} contracts/s`,
         'non-determinism failures': nondet,
+        'worker process RSS before / peak / after (MB)': `${rssBefore} / ${rssPeak} / ${rssAfter}`,
       },
       contractsLost: ids.length - succeeded,
     };
