@@ -7,6 +7,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -28,6 +29,8 @@ import { AreasFile, areasToPlan, slugify } from './shared/areas.js';
 export type { Contract, ContractState, Plan, PlanState, ReviewAnswer };
 export type RunState = ContractState | PlanState;
 
+/** How long `approve` / `reject` wait for a worker to take the answer. */
+const REVIEW_DEADLINE_MS = Number(process.env.ARBITER_REVIEW_WAIT_MS) || 20_000;
 /** How long a query may wait for a worker before the history is read instead. */
 const QUERY_DEADLINE_MS = 5_000;
 /**
@@ -360,11 +363,24 @@ export class Arbiter {
       );
     }
     try {
-      return await handle.executeUpdate(reviewUpdate, { args: [answer] });
+      // An Update is validated and applied by a worker: with none running it would wait forever.
+      return await this.client.workflow.withDeadline(Date.now() + REVIEW_DEADLINE_MS, () =>
+        handle.executeUpdate(reviewUpdate, { args: [answer] }),
+      );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const why = err.cause instanceof Error ? err.cause.message : err.message;
         throw new ArbiterError('REVIEW_REFUSED', `review of ${handle.workflowId} refused: ${why}`);
+      }
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        throw new ArbiterError(
+          'NO_WORKER',
+          `no worker took the review of ${handle.workflowId} within ${REVIEW_DEADLINE_MS / 1000} s`,
+          [
+            'the answer stays with Temporal and is checked and applied when a worker runs: start one with `npx arbiter worker` (or `npx arbiter dev`)',
+            `then \`arbiter status ${id}\` shows whether it was applied; answering again is refused once it was`,
+          ],
+        );
       }
       throw err;
     }

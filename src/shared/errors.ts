@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'POLICY_INVALID'
   | 'CONTRACT_FAILED'
   | 'AWAITING_REVIEW'
-  | 'NOT_SUPPORTED';
+  | 'NOT_SUPPORTED'
+  | 'NO_WORKER';
 
 const exitFor: Record<ErrorCode, number> = {
   BAD_INPUT: EXIT.badInput,
@@ -27,6 +28,8 @@ const exitFor: Record<ErrorCode, number> = {
   CONTRACT_FAILED: EXIT.failed,
   AWAITING_REVIEW: EXIT.awaitingReview,
   NOT_SUPPORTED: EXIT.badInput,
+  // Nothing a user typed was wrong and the server answered: the work just was not done.
+  NO_WORKER: EXIT.failed,
 };
 
 export class ArbiterError extends Error {
