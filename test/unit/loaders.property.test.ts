@@ -113,7 +113,13 @@ function mutate(doc: unknown, mutations: Mutation[]): unknown {
     } else {
       const target: unknown = (parent as Record<string | number, unknown>)[key];
       if (target && typeof target === 'object' && !Array.isArray(target)) {
-        Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true });
+        // Configurable, so a later mutation may delete it again (a plain object's own keys are).
+        Object.defineProperty(target, m.key, {
+          value: m.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       } else (parent as Record<string | number, unknown>)[key] = m.value;
     }
   }
