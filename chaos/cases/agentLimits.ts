@@ -8,27 +8,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { createAgentPools, runWithPools } from '../../src/agentPools.js';
 import { queueDepth, type QueueDepth } from '../../src/queueDepth.js';
 import { agentQueue } from '../../src/shared/agent.js';
-import { connectWorker, createWorker } from '../../src/worker.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
 import {
   agentEntry,
   agentsYaml,
   CaseFailure,
-  configFor,
   connectArbiter,
   connectClient,
   dataContract,
-  ensureRuntime,
   reportSchema,
   seconds,
-  startPollingWorker,
+  startServingWorker,
   unique,
   writeAgents,
   type CaseReport,
   type ChaosEnv,
+  type ServingWorker,
 } from './harness.js';
 
 /** An http agent that counts how many requests it serves at once, and can hold its answers. */
@@ -143,42 +140,19 @@ async function watchQueue(
   }
 }
 
-/** Serves the case: in-process worker + pools with a prebuilt bundle, else an `arbiter worker`. */
+/** Serves the case as `arbiter worker` would, and waits until the agent's own queue is polled too. */
 async function startWorkerWithPools(
   env: ChaosEnv,
   client: Client,
   opts: { taskQueue: string; agentsFile: string; agentQueue: string },
-): Promise<{ describe: string; stop(): Promise<void> }> {
-  if (!env.workflowBundle) {
-    const w = await startPollingWorker(env, client, opts);
-    // The process polls its main queue; its agent pool polls the agent's queue alongside.
-    const polls = await watchQueue(client, opts.agentQueue, (d) => d.pollers > 0, 60_000);
-    if ((polls.at(-1)?.pollers ?? 0) === 0) throw new Error(`no worker polls ${opts.agentQueue}`);
-    return {
-      describe: `worker process ${w.pid}`,
-      stop: async () => {
-        w.kill('SIGTERM');
-        await w.exited;
-      },
-    };
+): Promise<ServingWorker> {
+  const serving = await startServingWorker(env, client, opts);
+  const polls = await watchQueue(client, opts.agentQueue, (d) => d.pollers > 0, 60_000);
+  if ((polls.at(-1)?.pollers ?? 0) === 0) {
+    await serving.stop();
+    throw new Error(`no worker polls ${opts.agentQueue}`);
   }
-  ensureRuntime();
-  const config = { ...configFor(env, opts.taskQueue), agentsFile: opts.agentsFile };
-  const connection = await connectWorker(config);
-  const worker = await createWorker({ config, workflowBundle: env.workflowBundle }, connection);
-  const pools = await createAgentPools({ config }, connection);
-  const running = runWithPools(worker, pools);
-  env.log(
-    `in-process worker polls ${opts.taskQueue}; agent pool polls ${pools.map((p) => p.queue).join(', ')}`,
-  );
-  return {
-    describe: 'in-process worker',
-    stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-      await connection.close();
-    },
-  };
+  return serving;
 }
 
 export async function burstOnLimitedAgent(

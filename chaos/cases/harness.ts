@@ -13,6 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { Arbiter } from '../../src/client.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createAgentPools, runWithPools } from '../../src/agentPools.js';
 import { connectWorker, createWorker } from '../../src/worker.js';
 import type { Contract } from '../../src/shared/contract.js';
 import { Contract as ContractSchema } from '../../src/shared/contract.js';
@@ -231,8 +232,9 @@ export interface ServingWorker {
 }
 
 /**
- * A worker for a case whose fault is elsewhere: in-process when `env.workflowBundle` is set,
- * otherwise an `arbiter worker` process. Either way it polls before this returns.
+ * A worker for a case whose fault is elsewhere: in-process (with its agent pools) when
+ * `env.workflowBundle` is set, otherwise an `arbiter worker` process. Either way it polls before
+ * this returns.
  */
 export async function startServingWorker(
   env: ChaosEnv,
@@ -253,8 +255,13 @@ export async function startServingWorker(
   const config = { ...configFor(env, opts.taskQueue), agentsFile: opts.agentsFile };
   const connection = await connectWorker(config);
   const worker = await createWorker({ config, workflowBundle: env.workflowBundle }, connection);
-  const running = worker.run();
-  env.log(`in-process worker polls ${opts.taskQueue}`);
+  // As `arbiter worker` does: agents with limits are served by pools beside the worker.
+  const pools = await createAgentPools({ config }, connection);
+  const running = runWithPools(worker, pools);
+  env.log(
+    `in-process worker polls ${opts.taskQueue}` +
+      (pools.length ? `; agent pools poll ${pools.map((p) => p.queue).join(', ')}` : ''),
+  );
   let stopped: Promise<void> | undefined;
   const serving: ServingWorker = {
     describe: 'in-process worker',
