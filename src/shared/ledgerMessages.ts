@@ -3,7 +3,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { AgentSnapshot } from '../governance/trust.js';
-import { ERROR_CATEGORIES } from './decision.js';
+// categories.js, not decision.js: the ledger workflow loads this module, and decision.js would pull
+// every contract schema into each workflow's module scope (built per workflow, see src/worker.ts).
+import { ERROR_CATEGORIES } from './categories.js';
 
 /**
  * One ledger per agent and task queue (a deployment), readable in the Web UI. Keyed by queue
