@@ -75,6 +75,9 @@ const recordAll = async () => {
     'contract-rejected': example('patient-records'),
     // Recorded after governance steps became local activities (patched 'local-steps').
     'contract-local-steps': { ...example('analytics-dashboard'), id: 'local-steps' },
+    // Recorded after a delivered contract's outcome and audit were recorded together
+    // (patched 'settle-together').
+    'contract-settle-together': { ...example('analytics-dashboard'), id: 'settle-together' },
   };
   // Recorded after pipeline stages could wait for a person (patched 'pipeline-review').
   const stageReviewCases = {
