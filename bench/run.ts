@@ -10,8 +10,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from '../src/activities/index.js';
 import { loadDeps, type Deps } from '../src/activities/deps.js';
 import { Arbiter, type ContractState, type PlanState } from '../src/client.js';
@@ -36,7 +43,7 @@ import {
   type Summary,
 } from './stats.js';
 import { spawnWorkers } from './scale.js';
-import { CONTRACT_STEPS, type MimicInput } from './workflows.js';
+import { CONTRACT_STEPS, type FanOutInput, type MimicInput } from './workflows.js';
 import { freePort } from '../src/embedded/freePort.js';
 
 const quick = process.argv.includes('--quick');
@@ -53,6 +60,7 @@ const COUNTS = quick
       lever: 20,
       micro: 500,
       plans: [100],
+      fanOut: 20,
       statusPolls: 5,
       soak: [3, 100],
     }
@@ -63,6 +71,8 @@ const COUNTS = quick
       lever: 100,
       micro: 5_000,
       plans: [100, 1000],
+      /** Nodes in the child-workflows vs in-workflow fan-out comparison. */
+      fanOut: 200,
       statusPolls: 20,
       /** Worker memory over many contracts: batches × contracts per batch (10,000 in all). */
       soak: [10, 1000],
@@ -295,6 +305,86 @@ function expectSucceeded(what: string, state: ContractState): void {
   if (state.outcome !== 'SUCCEEDED') {
     throw new Error(`${what} ended ${state.outcome ?? state.status}: ${state.reason ?? ''}`);
   }
+}
+
+// ---------------------------------------------------------------- levers on their own server
+
+/**
+ * Runs `fn` against a dev server of its own that keeps history in a SQLite file (as `arbiter dev`
+ * does) with `pragmas`, served by an Arbiter worker with the bench's bundle; then stops it all.
+ */
+async function onFileServer<T>(
+  pragmas: string[],
+  codePath: string,
+  base: Config,
+  deps: Deps,
+  fn: (arbiter: Arbiter, serverPid: number | undefined) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-bench-sqlite-'));
+  const server = await startDevServer({
+    port: await freePort(),
+    dbFile: join(dir, 'temporal.db'),
+    sqlitePragmas: pragmas,
+  });
+  const config = { ...base, address: server.address };
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await createWorker({ config, deps, workflowBundle: { codePath } }, connection);
+  const running = worker.run();
+  const arbiter = await Arbiter.connect(config);
+  try {
+    return await fn(arbiter, server.process.pid);
+  } finally {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    await arbiter.close();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+interface FanOutResult {
+  type: 'fanOutChildren' | 'fanOutInWorkflow';
+  nodes: number;
+  wallMs: number;
+  /** History events of the parent, and of parent and children together. */
+  parentEvents: number;
+  totalEvents: number;
+  cpuSecondsPer1k: number;
+  serverCpuSecondsPer1k: number;
+}
+
+/** One fan-out of `nodes` contract-sized nodes (7 no-op local steps each), 100 at a time. */
+async function measureFanOut(
+  client: Client,
+  serverPid: number | undefined,
+  taskQueue: string,
+  type: FanOutResult['type'],
+  nodes: number,
+): Promise<FanOutResult> {
+  const workflowId = `${type}-${runTag}`;
+  const input: FanOutInput = { nodes, steps: CONTRACT_STEPS.length, maxParallel: PLAN_MAX_PARALLEL };
+  const [, usage] = await metered(serverPid, async () => {
+    await client.workflow.execute(type, { taskQueue, workflowId, args: [input] });
+  });
+  const parentEvents = (await client.workflow.getHandle(workflowId).describe()).historyLength;
+  const children =
+    type === 'fanOutChildren'
+      ? await historyLengths(
+          client,
+          Array.from({ length: nodes }, (_, i) => `${workflowId}/${i}`),
+        )
+      : [];
+  const result: FanOutResult = {
+    type,
+    nodes,
+    wallMs: usage.wallMs,
+    parentEvents,
+    totalEvents: parentEvents + children.reduce((a, b) => a + b, 0),
+    cpuSecondsPer1k: perThousand(usage.cpuSeconds, nodes),
+    serverCpuSecondsPer1k: perThousand(usage.serverCpuSeconds, nodes),
+  };
+  log(`${type}: ${nodes} nodes in ${fmt(usage.wallMs / 1000)} s, ${parentEvents} parent events`);
+  return result;
 }
 
 // ---------------------------------------------------------------- plans
@@ -560,6 +650,20 @@ function markdown(r: Results): string {
   }
   lines.push(
     '',
+    `## DAG nodes: child workflows or inside one workflow (${r.fanOut[0]?.nodes ?? 0} contract-sized nodes, 100 at a time)`,
+    '',
+    '| nodes run as | wall (s) | nodes/min | history events (parent / all) | process CPU-s / 1k | server CPU-s / 1k |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const f of r.fanOut) {
+    lines.push(
+      `| ${f.type === 'fanOutChildren' ? 'child workflows (as plans run them)' : 'local steps inside the parent'} | ` +
+        `${fmt(f.wallMs / 1000)} | ${fmt(perMinute(f.nodes, f.wallMs), 0)} | ${f.parentEvents} / ${f.totalEvents} | ` +
+        `${fmt(f.cpuSecondsPer1k)} | ${fmt(f.serverCpuSecondsPer1k)} |`,
+    );
+  }
+  lines.push(
+    '',
     '## Horizontal scale (separate `arbiter worker` processes, one task queue)',
     '',
     '| workers | latency p50 (ms) | throughput (contracts/min) | worker CPU-s / 1k | throughput vs 1 worker |',
@@ -665,14 +769,14 @@ async function measureAll() {
       done: async (wid) =>
         expectSucceeded(wid, (await a.client.workflow.getHandle(wid).result()) as ContractState),
     });
-    const mimic = (name: string, local: MimicInput['local']): Scenario => ({
+    const mimic = (name: string, local: MimicInput['local'], ledger = true): Scenario => ({
       name,
       start: async (id) =>
         (
           await client.workflow.start('contractLocalMimic', {
             taskQueue: bareQueue,
             workflowId: `mimic/${id}`,
-            args: [{ contract: benchContract(id), local } satisfies MimicInput],
+            args: [{ contract: benchContract(id), local, ledger } satisfies MimicInput],
           })
         ).workflowId,
       done: async (wid) => {
@@ -702,53 +806,147 @@ async function measureAll() {
     };
     const levers: { lever: string; result: ScenarioResult; effect: string }[] = [];
     const S = scenarios[2]!;
+    const B0L = scenarios[1]!;
     const effect = (x: ScenarioResult, base: ScenarioResult) =>
       `latency p50 ×${fmt(ratio(x.latencyMs.p50, base.latencyMs.p50), 2)}, throughput ×${fmt(
         ratio(x.throughput.perMinute, base.throughput.perMinute),
         2,
-      )} vs S`;
+      )} vs ${base.name}`;
+    const lever = async (name: string, scenario: Scenario, base: ScenarioResult, on = client) => {
+      log(`lever: ${name}`);
+      const result = await measureScenario(on, serverPid, scenario, leverCounts);
+      levers.push({ lever: name, result, effect: effect(result, base) });
+      return result;
+    };
+
     // S runs its steps as local activities (and the builtin agent in process); the mimic with every
     // step a regular activity is the shape S had before, so this row is what that lever bought.
-    log('lever: every step a regular activity (the contract shape before local steps)');
-    {
-      const r = await measureScenario(
-        client,
-        serverPid,
-        mimic('S-mimic, regular activities', 'none'),
-        leverCounts,
-      );
-      levers.push({
-        lever: 'contract mimic, every step a regular activity (the shape before local steps)',
-        result: r,
-        effect: effect(r, S),
-      });
-    }
-    const cacheSizes = [20];
-    for (const size of cacheSizes) {
-      log(`lever: maxCachedWorkflows ${size}`);
-      const leverConfig = { ...config, taskQueue: `${config.taskQueue}-cache${size}` };
+    await lever(
+      'contract mimic, every step a regular activity (the shape before local steps)',
+      mimic('S-mimic, regular activities', 'none'),
+      S,
+    );
+    // Batching trust updates: the mimic with and without its one ledger update bounds what any
+    // batching of them could save (a batch still sends something).
+    const allLocal = await lever(
+      'contract mimic, every step local (no search attributes, trail or review handlers)',
+      mimic('S-mimic, local', 'all'),
+      S,
+    );
+    await lever(
+      'the same mimic without its trust-ledger update (what batching updates could save at most)',
+      mimic('S-mimic, local, no ledger update', 'all', false),
+      allLocal,
+    );
+
+    // Eager workflow start: the start call returns the first workflow task to a worker of the same
+    // process, skipping the task queue dispatch. Needs a client on the worker's NativeConnection.
+    const eagerClient = new Client({ connection, namespace: config.namespace });
+    let eagerlyStarted = 0;
+    const eager = (
+      name: string,
+      start: (id: string) => Promise<{ workflowId: string; eagerlyStarted: boolean }>,
+      done: Scenario['done'],
+    ): Scenario => ({
+      name,
+      start: async (id) => {
+        const handle = await start(id);
+        if (handle.eagerlyStarted) eagerlyStarted += 1;
+        return handle.workflowId;
+      },
+      done,
+    });
+    const b0lEager = await lever(
+      'B0-local, eager workflow start',
+      eager(
+        'B0-local, eager',
+        (id) =>
+          eagerClient.workflow.start('bareLocalWorkflow', {
+            taskQueue: bareQueue,
+            workflowId: id,
+            args: [CONTRACT_STEPS.length],
+            requestEagerStart: true,
+          }),
+        async (wid) => {
+          await eagerClient.workflow.getHandle(wid).result();
+        },
+      ),
+      B0L,
+    );
+    const sEager = await lever(
+      'S, eager workflow start',
+      eager(
+        'S, eager',
+        (id) =>
+          eagerClient.workflow.start('contractWorkflow', {
+            taskQueue: config.taskQueue,
+            workflowId: contractWorkflowId(id),
+            args: [{ contract: benchContract(id) }],
+            requestEagerStart: true,
+          }),
+        async (wid) =>
+          expectSucceeded(wid, (await eagerClient.workflow.getHandle(wid).result()) as ContractState),
+      ),
+      S,
+    );
+
+    // Worker tuning, each on its own task queue and worker with the same bundle.
+    const workerLevers: { name: string; short: string; options: Partial<WorkerOptions> }[] = [
+      {
+        short: 'S, cache 20',
+        name: `worker maxCachedWorkflows 20 (default here ${arbiterWorker.options.maxCachedWorkflows})`,
+        options: { maxCachedWorkflows: 20 },
+      },
+      {
+        short: 'S, 2 workflow threads',
+        name: 'worker workflowThreadPoolSize 2 (default 1)',
+        options: { workflowThreadPoolSize: 2 },
+      },
+      {
+        short: 'S, autoscaling pollers',
+        name: 'worker pollers autoscaling (default: simple maximum)',
+        options: {
+          workflowTaskPollerBehavior: { type: 'autoscaling' },
+          activityTaskPollerBehavior: { type: 'autoscaling' },
+        },
+      },
+    ];
+    for (const [i, { name, short, options }] of workerLevers.entries()) {
+      const leverConfig = { ...config, taskQueue: `${config.taskQueue}-lever${i}` };
       run(
-        await createWorker(
-          { config: leverConfig, deps, workflowBundle: { codePath }, options: { maxCachedWorkflows: size } },
-          connection,
-        ),
+        await createWorker({ config: leverConfig, deps, workflowBundle: { codePath }, options }, connection),
       );
       const leverArbiter = await Arbiter.connect(leverConfig);
       try {
-        const r = await measureScenario(
-          client,
-          serverPid,
-          contractOn(`S, maxCachedWorkflows ${size}`, leverArbiter),
-          leverCounts,
-        );
-        levers.push({
-          lever: `worker maxCachedWorkflows ${size} (default here ${arbiterWorker.options.maxCachedWorkflows})`,
-          result: r,
-          effect: effect(r, S),
-        });
+        await lever(name, contractOn(short, leverArbiter), S);
       } finally {
         await leverArbiter.close();
       }
+    }
+
+    // The dev server's SQLite: history in a file as `arbiter dev` keeps it, with SQLite's defaults
+    // and with pragmas that trade durability for speed (never applied to user data).
+    if (!address) {
+      for (const pragmas of [[], ['journal_mode=wal', 'synchronous=off']]) {
+        const name = `S on a file-backed dev server${pragmas.length ? `, pragmas ${pragmas.join(', ')}` : ' (as arbiter dev)'}`;
+        log(`lever: ${name}`);
+        const result = await onFileServer(pragmas, codePath, config, deps, (arbiterOnFile, pid) =>
+          measureScenario(
+            arbiterOnFile.client,
+            pid,
+            contractOn(pragmas.length ? 'S, sqlite file, pragmas' : 'S, sqlite file', arbiterOnFile),
+            leverCounts,
+          ),
+        );
+        levers.push({ lever: name, result, effect: effect(result, S) });
+      }
+    }
+
+    // DAG nodes as child workflows (plans) vs the same work inside one workflow.
+    log(`fan-out: ${COUNTS.fanOut} nodes as child workflows and inside one workflow`);
+    const fanOut: FanOutResult[] = [];
+    for (const type of ['fanOutChildren', 'fanOutInWorkflow'] as const) {
+      fanOut.push(await measureFanOut(client, serverPid, bareQueue, type, COUNTS.fanOut));
     }
 
     // Horizontal scale: S on one and on two separate `arbiter worker` processes (one task queue).
@@ -810,7 +1008,7 @@ async function measureAll() {
         xs,
         warm.map((x) => x.heapUsedMb),
       ) * 1000;
-    const [B0, B0L] = [scenarios[0]!, scenarios[1]!];
+    const B0 = scenarios[0]!;
     const failures =
       scenarios.reduce((s, x) => s + x.throughput.failures, 0) +
       plans.reduce((s, p) => s + p.notSucceeded.length, 0);
@@ -841,6 +1039,12 @@ async function measureAll() {
         value: fmt(rL, 2),
         target: '≤ 1.25',
         met: meets(rL, { atMost: 1.25 }),
+      },
+      {
+        measure: `S / B0-local latency p50, both started eagerly (${eagerlyStarted} of ${sEager.workflows + b0lEager.workflows} started eagerly)`,
+        value: fmt(ratio(sEager.latencyMs.p50, b0lEager.latencyMs.p50), 2),
+        target: '(reported)',
+        met: true,
       },
       { measure: 'S / B0 throughput', value: fmt(rT, 2), target: '≥ 0.8', met: meets(rT, { atLeast: 0.8 }) },
       {
@@ -914,6 +1118,7 @@ async function measureAll() {
       plans,
       governance,
       levers,
+      fanOut,
       scale,
       soak,
       memory,

@@ -2,7 +2,7 @@
 // baselines B0 / B0-local, and a mimic of the contract workflow's happy path with every step a
 // regular activity (the product's shape before its steps became local activities), so the lever's
 // effect is measured in the same run. Deterministic code only.
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { executeChild, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../src/activities/index.js';
 import type { Contract } from '../src/shared/contract.js';
 
@@ -54,6 +54,8 @@ export interface MimicInput {
   contract: Contract;
   /** 'none': every step a regular activity (the shape before); 'all': every step local. */
   local: 'none' | 'all';
+  /** false: skip the trust-ledger update, the bound of what batching those updates could save. */
+  ledger?: boolean;
 }
 
 /**
@@ -61,7 +63,11 @@ export interface MimicInput {
  * outcome → audit) with the real activities, some of them local. No search attributes, review,
  * fallback or trail: it bounds what moving steps to local activities could save, nothing more.
  */
-export async function contractLocalMimic({ contract, local: which }: MimicInput): Promise<string> {
+export async function contractLocalMimic({
+  contract,
+  local: which,
+  ledger = true,
+}: MimicInput): Promise<string> {
   const steps = which === 'all' ? realLocal : realRemote;
   const classification = await steps.classify(contract);
   const policy = await steps.evaluatePolicy({ contract, classification });
@@ -74,16 +80,18 @@ export async function contractLocalMimic({ contract, local: which }: MimicInput)
   if (!agentId) return 'REJECTED no agent';
   const result = await steps.executeAgent({ contract, agentId });
   const errors = await steps.validateOutput({ schema: contract.outputSchema, output: result.output });
-  await steps.recordAgentOutcome({
-    agentId,
-    outcomeId: `${contract.id}/0`,
-    outcome: {
-      at: new Date().getTime(),
-      ok: errors.length === 0,
-      latencyMs: result.latencyMs,
-      costUsd: result.usage.costUsd,
-    },
-  });
+  if (ledger) {
+    await steps.recordAgentOutcome({
+      agentId,
+      outcomeId: `${contract.id}/0`,
+      outcome: {
+        at: new Date().getTime(),
+        ok: errors.length === 0,
+        latencyMs: result.latencyMs,
+        costUsd: result.usage.costUsd,
+      },
+    });
+  }
   await steps.recordAudit({
     workflowId: contract.id,
     contractId: contract.id,
@@ -95,4 +103,37 @@ export async function contractLocalMimic({ contract, local: which }: MimicInput)
     trail: [],
   });
   return 'SUCCEEDED';
+}
+
+export interface FanOutInput {
+  /** Nodes, each `steps` no-op local activities (a contract's worth). */
+  nodes: number;
+  steps: number;
+  /** Nodes in flight at once (a plan's maxParallel). */
+  maxParallel: number;
+}
+
+/** Runs `nodes` at most `maxParallel` at a time; `node(i)` is one node's work. */
+async function fanOut(input: FanOutInput, node: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const lane = async () => {
+    while (next < input.nodes) await node(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(input.maxParallel, input.nodes) }, lane));
+  return input.nodes;
+}
+
+/** DAG nodes as child workflows (what plans do): each node its own history, visible on its own. */
+export async function fanOutChildren(input: FanOutInput): Promise<number> {
+  const { workflowId } = workflowInfo();
+  return fanOut(input, (i) =>
+    executeChild(bareLocalWorkflow, { workflowId: `${workflowId}/${i}`, args: [input.steps] }),
+  );
+}
+
+/** The same nodes run inside the parent workflow: one history holds every node's steps. */
+export async function fanOutInWorkflow(input: FanOutInput): Promise<number> {
+  return fanOut(input, async (i) => {
+    for (let s = 0; s < input.steps; s++) await local.noop(`${i}/${s}`);
+  });
 }

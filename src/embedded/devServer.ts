@@ -15,6 +15,11 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite history file; omit for an in-memory server (tests). */
   dbFile?: string;
+  /**
+   * SQLite pragmas (`name=value`) for that file. Only the benchmark sets them (a lever it measures);
+   * `arbiter dev` never does, so user history keeps SQLite's durable defaults.
+   */
+  sqlitePragmas?: string[];
   namespace?: string;
   startTimeoutMs?: number;
 }
@@ -62,6 +67,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.dbFile) {
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
+    for (const pragma of opts.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   }
   const child = spawn(temporalBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
