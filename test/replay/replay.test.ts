@@ -23,6 +23,7 @@ describe('replay', () => {
       'contract-pipeline.json',
       'contract-rejected.json',
       'contract-review-approved.json',
+      'contract-settle-together.json',
       'plan-cancelled.json',
       'plan-conditional.json',
       'plan-dependency-aware.json',
