@@ -82,6 +82,8 @@ const START_CONCURRENCY = 64;
 /** Parallelism of the benchmark plans (the plan default is 8; the schema allows up to 1,000). */
 const PLAN_MAX_PARALLEL = 100;
 const HISTORY_SAMPLE = 5;
+/** Slots of the benchmark agent's pool per worker process (the horizontal-scale pool rows). */
+const POOL_MAX_CONCURRENT = 50;
 const BARE_QUEUE_SUFFIX = 'bare';
 const runTag = Date.now().toString(36);
 
@@ -526,6 +528,8 @@ type Results = Awaited<ReturnType<typeof measureAll>>;
 
 interface ScaleResult {
   workers: number;
+  /** 'in process': the builtin agent runs inside the contract's workflow task; 'pool': on agent-<id>. */
+  agent: 'in process' | 'pool';
   result: ScenarioResult;
   /** CPU-seconds of the worker processes (not this process) per 1,000 contracts. */
   workerCpuSecondsPer1k: number;
@@ -541,12 +545,13 @@ async function measureWorkers(
   client: Client,
   serverPid: number | undefined,
   counts: { warm: number; latency: number; throughput: number },
+  agent: ScaleResult['agent'],
 ): Promise<ScaleResult> {
-  const taskQueue = `${config.taskQueue}-w${workers}`;
+  const taskQueue = `${config.taskQueue}-w${workers}${agent === 'pool' ? '-pool' : ''}`;
   const env = {
     TEMPORAL_ADDRESS: config.address!,
     TEMPORAL_NAMESPACE: config.namespace,
-    ARBITER_AGENTS: config.agentsFile,
+    ARBITER_AGENTS: agent === 'pool' ? config.agentsFile.replace(/\.yaml$/, '-pool.yaml') : config.agentsFile,
     ARBITER_DATA_DIR: config.dataDir,
   };
   const processes = await spawnWorkers(workers, env, client, config.namespace, taskQueue);
@@ -557,7 +562,7 @@ async function measureWorkers(
       client,
       serverPid,
       {
-        name: `S, ${workers} worker process${workers > 1 ? 'es' : ''}`,
+        name: `S, ${agent === 'pool' ? 'agent pool, ' : ''}${workers} worker process${workers > 1 ? 'es' : ''}`,
         start: async (id) => (await scaled.processContract(benchContract(id))).workflowId,
         done: async (wid) =>
           expectSucceeded(wid, (await scaled.client.workflow.getHandle(wid).result()) as ContractState),
@@ -565,7 +570,7 @@ async function measureWorkers(
       counts,
     );
     const cpu = processes.pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0) - cpuBefore;
-    return { workers, result, workerCpuSecondsPer1k: perThousand(cpu, result.workflows) };
+    return { workers, agent, result, workerCpuSecondsPer1k: perThousand(cpu, result.workflows) };
   } finally {
     await scaled.close();
     await processes.stop();
@@ -666,13 +671,15 @@ function markdown(r: Results): string {
     '',
     '## Horizontal scale (separate `arbiter worker` processes, one task queue)',
     '',
-    '| workers | latency p50 (ms) | throughput (contracts/min) | worker CPU-s / 1k | throughput vs 1 worker |',
-    '| --- | --- | --- | --- | --- |',
+    '| agent | workers | latency p50 (ms) | throughput (contracts/min) | worker CPU-s / 1k | throughput vs 1 worker |',
+    '| --- | --- | --- | --- | --- | --- |',
   );
-  const one = r.scale[0];
   for (const x of r.scale) {
+    const one = r.scale.find((y) => y.agent === x.agent && y.workers === 1);
+    const agent =
+      x.agent === 'pool' ? `pool \`agent-reporter\` (maxConcurrent ${POOL_MAX_CONCURRENT})` : 'in process';
     lines.push(
-      `| ${x.workers} | ${ms(x.result.latencyMs.p50)} | ${fmt(x.result.throughput.perMinute, 0)}` +
+      `| ${agent} | ${x.workers} | ${ms(x.result.latencyMs.p50)} | ${fmt(x.result.throughput.perMinute, 0)}` +
         `${x.result.throughput.failures ? ` (${x.result.throughput.failures} failed)` : ''} | ` +
         `${fmt(x.workerCpuSecondsPer1k)} | ×${one ? fmt(ratio(x.result.throughput.perMinute, one.result.throughput.perMinute), 2) : '-'} |`,
     );
@@ -699,6 +706,12 @@ async function measureAll() {
   const dataDir = mkdtempSync(join(tmpdir(), 'arbiter-bench-'));
   const agentsDir = mkdtempSync(join(tmpdir(), 'arbiter-bench-agents-'));
   writeFileSync(join(agentsDir, 'agents.yaml'), AGENTS_YAML);
+  // The same agent with limits: it runs on its own task queue (agent-reporter), served by the agent
+  // pools every `arbiter worker` starts, as a regular activity (the horizontal-scale pool rows).
+  writeFileSync(
+    join(agentsDir, 'agents-pool.yaml'),
+    `${AGENTS_YAML}    limits: { maxConcurrent: ${POOL_MAX_CONCURRENT} }\n`,
+  );
   const config: Config = {
     ...loadConfig({}, root),
     address: address ?? server!.address,
@@ -949,11 +962,15 @@ async function measureAll() {
       fanOut.push(await measureFanOut(client, serverPid, bareQueue, type, COUNTS.fanOut));
     }
 
-    // Horizontal scale: S on one and on two separate `arbiter worker` processes (one task queue).
+    // Horizontal scale: S on one and on two separate `arbiter worker` processes (one task queue),
+    // with the agent in process and with the agent on its pool's task queue (agent-reporter).
     const scale: ScaleResult[] = [];
-    for (const workers of [1, 2]) {
-      log(`horizontal scale: ${workers} worker process${workers > 1 ? 'es' : ''}`);
-      scale.push(await measureWorkers(workers, config, client, serverPid, leverCounts));
+    // The pool rows only in full runs: they add 20 s, and --quick must stay under 2 minutes.
+    for (const agent of quick ? (['in process'] as const) : (['in process', 'pool'] as const)) {
+      for (const workers of [1, 2]) {
+        log(`horizontal scale: ${workers} worker process${workers > 1 ? 'es' : ''}, agent ${agent}`);
+        scale.push(await measureWorkers(workers, config, client, serverPid, leverCounts, agent));
+      }
     }
 
     // Worker memory over many contracts: batches of S on the in-process worker, settled after each.
