@@ -125,8 +125,11 @@ const { executeAgent: executeAgentInProcess } = proxyLocalActivities<Activities>
 type Delivered = {
   agentId: string;
   output: unknown;
-  /** The agent's outcome reaching its trust ledger; awaited by runAgents unless it was told not to. */
-  recorded: Promise<void>;
+  /**
+   * Whether the agent's outcome reached its trust ledger (false: it failed, and the trail says so);
+   * awaited by runAgents unless it was told not to.
+   */
+  recorded: Promise<boolean>;
 };
 
 /** How often a reviewer stage may send work back before the contract fails. */
@@ -340,7 +343,9 @@ export async function contractWorkflow({
     state.output = done.output;
     decision.agentId = done.agentId;
     const finished = await finish('SUCCEEDED');
-    await done.recorded;
+    // The audit was written while the ledger update ran; if that update failed, write it again so
+    // the record says so (the same file, replaced).
+    if (!(await done.recorded)) await recordAudit(state);
     return finished;
   }
 
@@ -502,18 +507,21 @@ export async function contractWorkflow({
         }
         note('execute', `${label}: agent ${agentId} probes its half-open circuit`);
       }
-      const measure = async (outcome: Omit<AgentOutcome, 'at'>) => {
-        if (!measured) return;
+      /** Records the attempt's outcome in the agent's ledger; false when that failed (noted). */
+      const measure = async (outcome: Omit<AgentOutcome, 'at'>): Promise<boolean> => {
+        if (!measured) return true;
         try {
           await recordAgentOutcome({
             agentId,
             outcomeId: attemptId,
             outcome: { at: new Date().getTime(), ...outcome },
           });
+          return true;
         } catch (err) {
           if (isCancellation(err)) throw err;
           // Losing one measurement must not fail the work itself; the trail says it happened.
           note('execute', `could not record the outcome for ${agentId}: ${describeFailure(err).message}`);
+          return false;
         }
       };
       state.agentId = agentId;

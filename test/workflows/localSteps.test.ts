@@ -1,10 +1,12 @@
 // Governance steps run as local activities: the history records them as markers in the workflow's
 // own tasks (no activity task per step), while the audit trail says exactly what it said before.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditFileName } from '../../src/activities/audit.js';
 import { readSnapshot } from '../../src/activities/ledger.js';
 import {
   contractStateFromHistory,
@@ -13,6 +15,7 @@ import {
 } from '../../src/audit/fromHistory.js';
 import { loadPolicySet } from '../../src/governance/policy.js';
 import { Contract } from '../../src/shared/contract.js';
+import type { ContractState } from '../../src/shared/decision.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
 import { agentsFile, clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
 
@@ -130,6 +133,53 @@ describe('governance steps as local activities', () => {
     expect(entry('validate')?.summary).toBe('output matches outputSchema');
     expect(state.attempts).toEqual([expect.objectContaining({ agentId: 'analyst', ok: true })]);
     expect(state.trail.some((e) => e.summary.startsWith('could not record'))).toBe(false);
+  });
+
+  it('records the outcome and the audit side by side; a lost outcome is said in the trail and the audit', async () => {
+    const config = testConfig({
+      agentsFile: agentsFile(`agents:
+  - { id: analyst, description: a, capabilities: { domains: [data] }, endpoint: { kind: builtin, name: report } }
+`),
+    });
+    const run = async (id: string, link?: Parameters<typeof withWorker>[2]) => {
+      const workflowId = `contract/${id}-${Date.now().toString(36)}`;
+      const state = await withWorker(
+        config,
+        () =>
+          client.workflow.execute<typeof contractWorkflow>('contractWorkflow', {
+            taskQueue: config.taskQueue,
+            workflowId,
+            args: [
+              { contract: Contract.parse({ id, title: 'Dashboard', objective: 'Engagement metrics.' }) },
+            ],
+          }),
+        link,
+      );
+      const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const audit = JSON.parse(
+        readFileSync(join(config.dataDir, 'audit', auditFileName(workflowId)), 'utf8'),
+      ) as ContractState;
+      return { state, events, audit };
+    };
+
+    // Both steps are scheduled by the same workflow activation: no marker of another step between.
+    const ok = await run('together');
+    expect(ok.events.map(patchId)).toContain('settle-together');
+    const steps = ok.events.map(localActivityType).filter((t): t is string => t !== undefined);
+    expect(steps.slice(-2).sort()).toEqual(['recordAgentOutcome', 'recordAudit']);
+    expect(ok.state.outcome).toBe('SUCCEEDED');
+    expect(ok.audit.trail.map((e) => e.step)).toEqual(ok.state.trail.map((e) => e.step));
+
+    // A ledger that cannot be reached (its client's connection is closed): the work still succeeds,
+    // and the audit file, written while the update was failing, is written again to say so.
+    const { client: unreachable, connection: closed } = await clientFor(config);
+    await closed.close();
+    const lost = await run('lost', { client: unreachable, taskQueue: config.taskQueue });
+    expect(lost.state.outcome).toBe('SUCCEEDED');
+    const said = (s: ContractState) =>
+      s.trail.some((e) => e.summary.startsWith('could not record the outcome for analyst'));
+    expect(said(lost.state)).toBe(true);
+    expect(said(lost.audit)).toBe(true);
   });
 
   // `arbiter audit` and `policy what-if` read closed or stranded contracts from their history alone.
