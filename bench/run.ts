@@ -856,50 +856,34 @@ async function measureAll() {
     // process, skipping the task queue dispatch. Needs a client on the worker's NativeConnection.
     const eagerClient = new Client({ connection, namespace: config.namespace });
     let eagerlyStarted = 0;
+    /** `type` started eagerly on the Arbiter or bench queue; `check` judges its result. */
     const eager = (
       name: string,
-      start: (id: string) => Promise<{ workflowId: string; eagerlyStarted: boolean }>,
-      done: Scenario['done'],
+      type: 'bareLocalWorkflow' | 'contractWorkflow',
+      check: (workflowId: string, result: unknown) => void,
     ): Scenario => ({
       name,
       start: async (id) => {
-        const handle = await start(id);
+        const contract = type === 'contractWorkflow';
+        const handle = await eagerClient.workflow.start(type, {
+          taskQueue: contract ? config.taskQueue : bareQueue,
+          workflowId: contract ? contractWorkflowId(id) : id,
+          args: [contract ? { contract: benchContract(id) } : CONTRACT_STEPS.length],
+          requestEagerStart: true,
+        });
         if (handle.eagerlyStarted) eagerlyStarted += 1;
         return handle.workflowId;
       },
-      done,
+      done: async (wid) => check(wid, await eagerClient.workflow.getHandle(wid).result()),
     });
     const b0lEager = await lever(
       'B0-local, eager workflow start',
-      eager(
-        'B0-local, eager',
-        (id) =>
-          eagerClient.workflow.start('bareLocalWorkflow', {
-            taskQueue: bareQueue,
-            workflowId: id,
-            args: [CONTRACT_STEPS.length],
-            requestEagerStart: true,
-          }),
-        async (wid) => {
-          await eagerClient.workflow.getHandle(wid).result();
-        },
-      ),
+      eager('B0-local, eager', 'bareLocalWorkflow', () => undefined),
       B0L,
     );
     const sEager = await lever(
       'S, eager workflow start',
-      eager(
-        'S, eager',
-        (id) =>
-          eagerClient.workflow.start('contractWorkflow', {
-            taskQueue: config.taskQueue,
-            workflowId: contractWorkflowId(id),
-            args: [{ contract: benchContract(id) }],
-            requestEagerStart: true,
-          }),
-        async (wid) =>
-          expectSucceeded(wid, (await eagerClient.workflow.getHandle(wid).result()) as ContractState),
-      ),
+      eager('S, eager', 'contractWorkflow', (wid, result) => expectSucceeded(wid, result as ContractState)),
       S,
     );
 
