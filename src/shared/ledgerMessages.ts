@@ -3,8 +3,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { AgentSnapshot } from '../governance/trust.js';
-// categories.js, not decision.js: the ledger workflow loads this module, and decision.js would pull
-// every contract schema into each workflow's module scope (built per workflow, see src/worker.ts).
+// categories.js, not decision.js: every workflow loads this module (the worker's bundle imports all
+// workflow types), each in its own module scope, and decision.js would build every contract schema
+// again for each contract (docs/performance.md, "Levers").
 import { ERROR_CATEGORIES } from './categories.js';
 
 /**
