@@ -77,7 +77,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const address = `127.0.0.1:${opts.port}`;
+  // A process that exits without stopping its server (an uncaught error, process.exit) would leave
+  // it running, holding the port and the SQLite file. 'exit' handlers must be synchronous: a signal
+  // is all there is time for, and the server shuts down on its own after it.
+  const stopOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', stopOnExit);
   const stop = async () => {
+    process.removeListener('exit', stopOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
