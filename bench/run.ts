@@ -22,13 +22,13 @@ import {
 import { createActivities } from '../src/activities/index.js';
 import { loadDeps, type Deps } from '../src/activities/deps.js';
 import { Arbiter, type ContractState, type PlanState } from '../src/client.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/settings.js';
 import { startDevServer, type DevServer } from '../src/embedded/devServer.js';
 import { temporalBin } from '../src/embedded/temporalBin.js';
 import { PolicyEngine, loadPolicySet } from '../src/governance/policy.js';
 import type { Contract, Plan } from '../src/shared/contract.js';
 import { contractWorkflowId, planWorkflowId } from '../src/shared/constants.js';
-import { loadAgents } from '../src/shared/load.js';
+import { loadAgents } from '../src/config/files.js';
 import { createWorker, workflowsPath as arbiterWorkflowsPath } from '../src/worker.js';
 import { tracingWorkflowModules } from '../src/observability/tracing.js';
 import {
@@ -44,7 +44,7 @@ import {
 } from './stats.js';
 import { spawnWorkers } from './scale.js';
 import { CONTRACT_STEPS, type FanOutInput, type MimicInput } from './workflows.js';
-import { freePort } from '../src/embedded/freePort.js';
+import { freePort } from '../src/config/freePort.js';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('..', import.meta.url));

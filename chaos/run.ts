@@ -21,7 +21,7 @@ import {
   type CaseReport,
   type ChaosEnv,
 } from './cases/harness.js';
-import { freePort } from '../src/embedded/freePort.js';
+import { freePort } from '../src/config/freePort.js';
 
 interface Case {
   name: string;

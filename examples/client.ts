@@ -2,7 +2,7 @@
 //   TEMPORAL_ADDRESS=localhost:7233 npx tsx examples/client.ts [contract.yaml]
 import { Arbiter } from '../src/client.js';
 import { ArbiterError } from '../src/shared/errors.js';
-import { loadContract } from '../src/shared/load.js';
+import { loadContract } from '../src/config/files.js';
 
 const file = process.argv[2] ?? new URL('./contracts/analytics-dashboard.yaml', import.meta.url).pathname;
 

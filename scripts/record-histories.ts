@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Arbiter } from '../src/client.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/settings.js';
 import { startDevServer } from '../src/embedded/devServer.js';
-import { loadContract, loadPlan } from '../src/shared/load.js';
+import { loadContract, loadPlan } from '../src/config/files.js';
 import { connectWorker, createWorker } from '../src/worker.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });

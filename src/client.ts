@@ -11,14 +11,16 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { loadConfig, type Config } from './config.js';
-import { connectionSettings, unreachable } from './connectionSettings.js';
+import { loadConfig, type Config } from './config/settings.js';
+import { connectionSettings, unreachable } from './config/connection.js';
 import { contractWorkflowId, planWorkflowId } from './shared/constants.js';
 import { Contract, Plan } from './shared/contract.js';
 import type { ContractState } from './shared/decision.js';
 import { ArbiterError } from './shared/errors.js';
-import { validate } from './shared/load.js';
+import { validate } from './config/files.js';
 import { contractStateWithoutWorker } from './audit/source.js';
+import { readSnapshot } from './governance/ledgers.js';
+import type { AgentSnapshot } from './shared/trust.js';
 import { dataConverterFromEnv } from './security/codec.js';
 import { tracingClientInterceptors } from './observability/tracing.js';
 import { cancelReasonSignal, reviewUpdate, stateQuery, type ReviewAnswer } from './shared/messages.js';
@@ -65,7 +67,7 @@ function onlyContract(id: string, s: RunState): ContractState {
   return s;
 }
 
-export { howToStart } from './connectionSettings.js';
+export { howToStart } from './config/connection.js';
 
 /** Connects to Temporal; an unreachable server is ArbiterError TEMPORAL_UNREACHABLE (exit 3). */
 export async function connect(config: Config = loadConfig()): Promise<Connection> {
@@ -384,6 +386,15 @@ export class Arbiter {
       }
       throw err;
     }
+  }
+
+  /**
+   * An agent's measured standing (trust, probation, circuit, outcome statistics) as its ledger on
+   * this deployment's task queue answers it now; an agent that never ran is fresh. Throws when no
+   * worker answers for its ledger within `timeoutMs`.
+   */
+  async agentSnapshot(agentId: string, timeoutMs?: number): Promise<AgentSnapshot> {
+    return readSnapshot(this.client, this.config.taskQueue, agentId, Date.now(), timeoutMs);
   }
 
   /** Contracts waiting for a person, with why and until when. */

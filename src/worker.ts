@@ -13,8 +13,8 @@ import {
 } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadDeps, type Deps } from './activities/deps.js';
-import type { Config } from './config.js';
-import { connectionSettings, unreachable } from './connectionSettings.js';
+import type { Config } from './config/settings.js';
+import { connectionSettings, unreachable } from './config/connection.js';
 import { activityMetricsInterceptor } from './observability/activityMetrics.js';
 import { arbiterMetrics } from './observability/arbiterMetrics.js';
 import { startMetricsEndpoint } from './observability/endpoint.js';

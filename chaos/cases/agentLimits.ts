@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { queueDepth, type QueueDepth } from '../../src/queueDepth.js';
+import { queueDepth, type QueueDepth } from '../../src/observability/queueDepth.js';
 import { agentQueue } from '../../src/shared/agent.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
 import {

@@ -6,11 +6,11 @@ import { RuleClassifier } from '../governance/classifier.js';
 import { loadPolicySet, PolicyEngine } from '../governance/policy.js';
 import { llmSettingsFromEnv, type LlmSettings } from '../llm/client.js';
 import type { Agent } from '../shared/agent.js';
-import { loadAgents, readDocument, validate } from '../shared/load.js';
+import { loadAgents, readDocument, validate } from '../config/files.js';
 import { RuleSet } from '../shared/rules.js';
 import { ReviewersFile } from '../shared/reviewers.js';
 import { PricingTable } from '../shared/pricing.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/settings.js';
 
 export interface Deps {
   agents: ReadonlyMap<string, Agent>;

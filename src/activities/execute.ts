@@ -2,7 +2,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { Ajv } from 'ajv';
 import type { Deps } from './deps.js';
 import { runBuiltin } from '../agents/builtin.js';
-import { agentFailure } from '../agents/errors.js';
+import { agentFailure } from '../shared/failures.js';
 import { runHttp } from '../agents/http.js';
 import { runOpenAi } from '../agents/openai.js';
 import type { AgentCall, AgentResult } from '../agents/types.js';

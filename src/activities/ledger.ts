@@ -1,26 +1,14 @@
 // Activities over the agent ledgers (src/workflows/agentLedger.ts): record an attempt's outcome,
 // read agents' snapshots, claim a probe through a half-open circuit. They talk to Temporal with
-// the worker's own client (`Context.current().client`, Temporal SDK ≥ 1.11), so a worker needs no
-// second connection; tests and callers outside an activity pass a client and task queue instead.
+// the worker's own client (`Context.current().client`), so a worker needs no second connection;
+// tests pass a client and task queue instead.
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  breakerAt,
-  canRoute,
-  DEFAULT_TRUST_PARAMS,
-  freshSnapshot,
-  type AgentSnapshot,
-} from '../governance/trust.js';
-import {
-  claimProbeUpdate,
-  ledgerWorkflowId,
-  RecordOutcome,
-  recordOutcomeSignal,
-  SNAPSHOT_MEMO,
-  snapshotQuery,
-} from '../shared/ledgerMessages.js';
-import type { LedgerOptions, agentLedgerWorkflow } from '../workflows/agentLedger.js';
+import { claimRoute, readSnapshot, recordOutcome } from '../governance/ledgers.js';
+import type { AgentSnapshot } from '../shared/trust.js';
+import { RecordOutcome } from '../shared/ledgerMessages.js';
+import type { LedgerOptions } from '../workflows/agentLedger.js';
 import type { Deps } from './deps.js';
 
 export interface LedgerLink {
@@ -32,113 +20,6 @@ export interface LedgerLink {
   ledgerOptions?: LedgerOptions;
   /** How long a worker reuses a ledger reading for its decisions (default STANDING_TTL_MS). */
   standingsTtlMs?: number;
-}
-
-/** Records one outcome, starting the agent's ledger if it does not run yet (signal-with-start). */
-export async function recordOutcome(
-  client: Client,
-  taskQueue: string,
-  req: RecordOutcome,
-  options?: LedgerOptions,
-): Promise<void> {
-  await client.workflow.signalWithStart<typeof agentLedgerWorkflow, [RecordOutcome]>('agentLedgerWorkflow', {
-    workflowId: ledgerWorkflowId(req.agentId, taskQueue),
-    taskQueue,
-    args: [{ agentId: req.agentId, ...(options ? { options } : {}) }],
-    signal: recordOutcomeSignal,
-    signalArgs: [req],
-    staticSummary: `trust ledger of agent ${req.agentId}`,
-    // Born with a published snapshot (the prior alone), so readers never need to query a new
-    // ledger before its first task has run; the ledger republishes once it applied the outcome.
-    memo: {
-      [SNAPSHOT_MEMO]: freshSnapshot(req.agentId, Date.now(), { ...DEFAULT_TRUST_PARAMS, ...options?.trust }),
-    },
-  });
-}
-
-/**
- * A query waits for a worker; after a worker dies, its cached ledgers answer once the sticky queue
- * times out (10 s by default), so the deadline sits above that rather than failing at once.
- */
-export const SNAPSHOT_DEADLINE_MS = 15_000;
-
-/**
- * An agent's snapshot as of `now`; an agent without a ledger is fresh (probation, closed circuit).
- * Throws when no worker answers before the deadline.
- */
-export async function readSnapshot(
-  client: Client,
-  taskQueue: string,
-  agentId: string,
-  now: number,
-  timeoutMs = SNAPSHOT_DEADLINE_MS,
-): Promise<AgentSnapshot> {
-  try {
-    return await client.workflow.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue)).query(snapshotQuery, { now }),
-    );
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
-    throw err;
-  }
-}
-
-/**
- * The snapshot a decision uses: the one the ledger published in its memo, read with a describe
- * that the server answers alone. A query needs the ledger's worker to run a workflow task; when
- * decisions run as local activities, that worker's workflow slots may all be held by the very
- * contracts waiting for the answer. It may trail the latest outcome by the ledger's next task,
- * which decisions tolerate (they already reuse a reading for seconds). Only a ledger that has not
- * published yet (started by an older build) is queried.
- */
-export async function readStanding(
-  client: Client,
-  taskQueue: string,
-  agentId: string,
-  now: number,
-  timeoutMs = SNAPSHOT_DEADLINE_MS,
-): Promise<AgentSnapshot> {
-  const ledger = client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue));
-  try {
-    return await client.workflow.withDeadline(Date.now() + timeoutMs, async () => {
-      const published = (await ledger.describe()).memo?.[SNAPSHOT_MEMO] as AgentSnapshot | undefined;
-      return published ? asOf(published, now) : await ledger.query(snapshotQuery, { now });
-    });
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
-    throw err;
-  }
-}
-
-/**
- * A published snapshot as of the reader's clock: an open circuit whose cool-down has passed is
- * half-open. Trust is as of the ledger's last change or hourly refresh; it moves over days.
- */
-function asOf(s: AgentSnapshot, now: number): AgentSnapshot {
-  const breaker = breakerAt(s.breaker, now);
-  return { ...s, breaker, routable: canRoute(breaker, now) };
-}
-
-/**
- * Asks the agent's ledger for admission: true when the circuit is closed, or when it is half-open
- * and this caller is the one probe (the same `claimId` again is granted again). No ledger = closed.
- */
-export async function claimRoute(
-  client: Client,
-  taskQueue: string,
-  agentId: string,
-  claimId: string,
-): Promise<boolean> {
-  try {
-    return await client.workflow
-      .getHandle(ledgerWorkflowId(agentId, taskQueue))
-      .executeUpdate(claimProbeUpdate, {
-        args: [{ claimId }],
-      });
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return true;
-    throw err;
-  }
 }
 
 export const ledgerActivities = (_deps: Deps, link: LedgerLink = {}) => {

@@ -3,9 +3,9 @@
 // refuses those queries (a ledger is a single workflow: its query buffer fills up). Trust moves
 // slowly, so a reading a couple of seconds old decides the same way.
 import type { Client } from '@temporalio/client';
-import { freshSnapshot, type AgentSnapshot } from '../governance/trust.js';
+import { freshSnapshot, type AgentSnapshot } from '../shared/trust.js';
 import type { Standing } from '../shared/decision.js';
-import { readStanding } from './ledger.js';
+import { readStanding } from '../governance/ledgers.js';
 
 /** How long one reading of a ledger is reused by the decisions of this worker. */
 export const STANDING_TTL_MS = 2_000;

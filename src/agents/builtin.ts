@@ -1,7 +1,7 @@
 // Builtin agents do deterministic work in-process: useful as zero-cost agents for demos, tests
 // and benchmarks, and as the reference for what an agent's answer looks like.
 import type { AgentCall, AgentResult } from './types.js';
-import { agentFailure } from './errors.js';
+import { agentFailure } from '../shared/failures.js';
 
 type Builtin = (call: AgentCall) => AgentResult;
 

@@ -7,7 +7,7 @@
 // (checked before any request; redirects are not followed); the answer is validated before use.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { agentFailure } from './errors.js';
+import { agentFailure } from '../shared/failures.js';
 import type { AgentCall, AgentResult } from './types.js';
 
 export const HOSTS_ENV = 'ARBITER_AGENT_HOSTS';

@@ -1,7 +1,7 @@
 // `openai`-kind agents: any OpenAI-compatible server. The contract and prerequisite input go in
 // as the user message; when the contract has an outputSchema, structured output is requested.
 import { createLlmClient, categorize, type LlmSettings } from '../llm/client.js';
-import { agentFailure } from './errors.js';
+import { agentFailure } from '../shared/failures.js';
 import type { AgentCall, AgentResult } from './types.js';
 
 export async function runOpenAi(call: AgentCall, settings: LlmSettings): Promise<AgentResult> {

@@ -5,7 +5,7 @@
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
-import type { AgentSnapshot } from '../governance/trust.js';
+import type { AgentSnapshot } from '../shared/trust.js';
 import { contractWorkflowId } from '../shared/constants.js';
 import type { Contract } from '../shared/contract.js';
 import type {

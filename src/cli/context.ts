@@ -1,6 +1,6 @@
 // Shared helpers for commands: the client from the environment, and the exit code of a result.
 import { Arbiter, isPlanState, type RunState } from '../client.js';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/settings.js';
 import { EXIT } from '../shared/errors.js';
 
 export async function withClient<T>(fn: (arbiter: Arbiter) => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 // `arbiter`: a thin command line over the client library. Every user mistake becomes a clear
 // message and SPEC §3's exit code; a stack trace only with ARBITER_DEBUG=1.
 import { Command, CommanderError } from 'commander';
-import { addressOf, loadConfig } from '../config.js';
-import { unreachable } from '../connectionSettings.js';
+import { addressOf, loadConfig } from '../config/settings.js';
+import { unreachable } from '../config/connection.js';
 import { ArbiterError, EXIT } from '../shared/errors.js';
 import { registerAgents } from './commands/agents.js';
 import { addAuditSubcommands, registerAuditTools } from './commands/auditTools.js';

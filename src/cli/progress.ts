@@ -4,8 +4,8 @@
 // request in words becomes its plan through continue-as-new and the state covers both.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPlanState, type Arbiter, type RunState } from '../client.js';
-import { addressOf } from '../config.js';
-import { unreachable } from '../connectionSettings.js';
+import { addressOf } from '../config/settings.js';
+import { unreachable } from '../config/connection.js';
 import { ArbiterError } from '../shared/errors.js';
 import { isUnavailable } from './unavailable.js';
 

@@ -3,10 +3,10 @@
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { addressOf, type Config } from '../config.js';
+import { addressOf, type Config } from '../config/settings.js';
 import { loadDeps } from '../activities/deps.js';
 import { connectWorker, createWorker } from '../worker.js';
-import { createAgentPools, runWithPools } from '../agentPools.js';
+import { createAgentPools, runWithPools } from '../runtime/agentPools.js';
 import { startDevServer, type DevServer } from './devServer.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
 import { startLocalModelServer, type LocalModelServer } from '../llm/localServer.js';

@@ -7,10 +7,10 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { uniqueSlugs } from '../shared/slug.js';
 import { fallbackPlan } from '../shared/plan.js';
-import { agentFailure } from '../agents/errors.js';
+import { agentFailure } from '../shared/failures.js';
 import { ContractFields, Plan } from '../shared/contract.js';
 import type { Usage } from '../shared/decision.js';
-import { formatPath } from '../shared/load.js';
+import { formatPath } from '../config/files.js';
 import { categorize } from './client.js';
 
 // Lengths are bounded so a small local model (whose grammar enforces them) finishes its answer

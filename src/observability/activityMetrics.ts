@@ -5,19 +5,9 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ExecuteRequest, ExecuteResult } from '../activities/execute.js';
 import type { PolicyRequest } from '../activities/policy.js';
-import {
-  isErrorCategory,
-  type Classification,
-  type PolicyResult,
-  type Selection,
-} from '../shared/decision.js';
+import type { Classification, PolicyResult, Selection } from '../shared/decision.js';
+import { failureCategory } from '../shared/failures.js';
 import { setCircuit, type ArbiterMetrics } from './arbiterMetrics.js';
-
-/** An attempt's error category: the failure type the agent layer threw, else `unknown`. */
-export function categoryOf(err: unknown): string {
-  const type = (err as { type?: unknown } | null)?.type;
-  return isErrorCategory(type) ? type : 'unknown';
-}
 
 function observeSuccess(
   m: ArbiterMetrics,
@@ -64,7 +54,7 @@ function observeFailure(m: ArbiterMetrics, type: string, arg: unknown, err: unkn
   if (type === 'executeAgent') {
     const { agentId } = arg as ExecuteRequest;
     m.agentDuration.observe({ agent: agentId, outcome: 'error' }, seconds);
-    m.agentErrors.inc({ agent: agentId, category: categoryOf(err) });
+    m.agentErrors.inc({ agent: agentId, category: failureCategory(err).category });
   } else if (type === 'evaluatePolicy') {
     m.policyEvaluations.inc({ route: 'error' });
     m.policyDuration.observe({ route: 'error' }, seconds);

@@ -3,7 +3,7 @@
 // agent's backlog in its own task queue (DescribeTaskQueue stats).
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { queueDepth } from '../queueDepth.js';
+import { queueDepth } from './queueDepth.js';
 import type { QueueCounter } from './arbiterMetrics.js';
 
 /** Scrapes closer together than this reuse the last count. */

@@ -3,7 +3,7 @@
 // created and cannot be added later. It listens on a loopback port only: Arbiter's /metrics
 // endpoint fetches it and serves both sets together (endpoint.ts).
 import { Runtime } from '@temporalio/worker';
-import { freePort } from '../embedded/freePort.js';
+import { freePort } from '../config/freePort.js';
 
 /** host:port of the exporter this module installed, while that runtime lives. */
 let installed: { runtime: Runtime; address: string } | undefined;

@@ -1,7 +1,7 @@
 // The Contract and Plan schemas (SPEC §2): one zod definition each; types are inferred.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { graphProblems } from '../workflows/logic/graph.js';
+import { graphProblems } from './graph.js';
 
 export const Slug = z
   .string()

@@ -1,7 +1,7 @@
 // What each step decides, as recorded in the workflow state and the audit trail (SPEC §1).
 import { z } from 'zod';
 import { Placement } from './agent.js';
-import type { ErrorCategory } from './categories.js';
+import type { ErrorCategory } from './failures.js';
 
 export const CLASSIFY_METHODS = ['rules', 'llm', 'hybrid', 'fallback'] as const;
 export const Classification = z.object({
@@ -91,7 +91,7 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
-export { ERROR_CATEGORIES, isErrorCategory, type ErrorCategory } from './categories.js';
+export { ERROR_CATEGORIES, isErrorCategory, type ErrorCategory } from './failures.js';
 
 export interface Attempt {
   agentId: string;

@@ -2,11 +2,11 @@
 // CLI and tests. Workflow-safe: no Node imports.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { AgentSnapshot } from '../governance/trust.js';
+import type { AgentSnapshot } from './trust.js';
 // categories.js, not decision.js: every workflow loads this module (the worker's bundle imports all
 // workflow types), each in its own module scope, and decision.js would build every contract schema
 // again for each contract (docs/performance.md, "Levers").
-import { ERROR_CATEGORIES } from './categories.js';
+import { ERROR_CATEGORIES } from './failures.js';
 
 /**
  * One ledger per agent and task queue (a deployment), readable in the Web UI. Keyed by queue

@@ -23,7 +23,7 @@ import {
   type BreakerState,
   type Outcome,
   type TrustParams,
-} from '../governance/trust.js';
+} from '../shared/trust.js';
 import {
   claimProbeUpdate,
   RecordOutcome,

@@ -18,8 +18,8 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { AgentOutcome } from '../governance/trust.js';
-import { isErrorCategory } from '../shared/categories.js';
+import type { AgentOutcome } from '../shared/trust.js';
+import { isErrorCategory } from '../shared/failures.js';
 import { DEFAULT_REVIEW_MS, SEARCH_ATTRIBUTES as SA } from '../shared/constants.js';
 import type { Contract } from '../shared/contract.js';
 import type {
@@ -41,8 +41,8 @@ import {
   type ReviewAnswer,
 } from '../shared/messages.js';
 import { agentCall } from './agentCall.js';
-import { topologicalOrder } from './logic/graph.js';
-import { reviewProblem } from './review.js';
+import { topologicalOrder } from '../shared/graph.js';
+import { reviewProblem } from '../shared/review.js';
 
 export interface ContractInput {
   contract: Contract;

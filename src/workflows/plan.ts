@@ -38,7 +38,7 @@ import {
 } from '../shared/plan.js';
 import type { ContractState } from '../shared/decision.js';
 import { contractWorkflow, type ContractInput } from './contract.js';
-import { topologicalOrder } from './logic/graph.js';
+import { topologicalOrder } from '../shared/graph.js';
 
 const { routeContracts } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

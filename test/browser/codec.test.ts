@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Arbiter } from '../../src/client.js';
 import { startDevServer, type DevServer } from '../../src/embedded/devServer.js';
-import { freePort } from '../../src/embedded/freePort.js';
+import { freePort } from '../../src/config/freePort.js';
 import { CODEC_KEYS_ENV, codecFromEnv, ENCODING } from '../../src/security/codec.js';
 import { createCodecServer, listen, SESSION_COOKIE } from '../../src/security/codecServer.js';
 import { Contract } from '../../src/shared/contract.js';

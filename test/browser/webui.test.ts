@@ -8,7 +8,7 @@ import { startDevServer, type DevServer } from '../../src/embedded/devServer.js'
 import { Contract } from '../../src/shared/contract.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium.js';
 import { repoFile, testConfig, withWorker } from '../support/temporal.js';
-import { freePort } from '../../src/embedded/freePort.js';
+import { freePort } from '../../src/config/freePort.js';
 
 const chromiumPath = ensureChromium();
 if ('missing' in chromiumPath) console.warn(`[browser check skipped] ${chromiumPath.missing}`);

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, Connection } from '@temporalio/client';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import { arbiter, hasStackTrace } from '../support/cli.js';
 import { clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../src/embedded/freePort.js';
+import { freePort } from '../../src/config/freePort.js';
 import { repoFile } from '../support/temporal.js';
 
 const alive = (pid: number): boolean => {

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDecodedHistory } from '../../src/audit/source.js';
 import { contractStateFromHistory } from '../../src/audit/fromHistory.js';
 import { Arbiter } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
-import { loadContract } from '../../src/shared/load.js';
+import type { Config } from '../../src/config/settings.js';
+import { loadContract } from '../../src/config/files.js';
 import { arbiter, hasStackTrace } from '../support/cli.js';
 import { policiesWith, repoFile, testConfig, withWorker } from '../support/temporal.js';
 

@@ -2,8 +2,8 @@
 // answer Temporal kept is applied once a worker runs again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Arbiter } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
-import { loadContract } from '../../src/shared/load.js';
+import type { Config } from '../../src/config/settings.js';
+import { loadContract } from '../../src/config/files.js';
 import { arbiter, hasStackTrace } from '../support/cli.js';
 import { repoFile, testConfig, withWorker } from '../support/temporal.js';
 

@@ -9,7 +9,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import { connectWorker, createWorker } from '../../src/worker.js';
 import { arbiter, hasStackTrace, type CliResult } from '../support/cli.js';
 import { clientFor, testConfig } from '../support/temporal.js';

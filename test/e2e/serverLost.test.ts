@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/embedded/devServer.js';
-import { freePort } from '../../src/embedded/freePort.js';
+import { freePort } from '../../src/config/freePort.js';
 import { hasStackTrace } from '../support/cli.js';
 import { repoFile } from '../support/temporal.js';
 

@@ -5,10 +5,10 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { Arbiter } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
-import { freePort } from '../../src/embedded/freePort.js';
+import type { Config } from '../../src/config/settings.js';
+import { freePort } from '../../src/config/freePort.js';
 import { flushTracing, tracesExporterFromEnv } from '../../src/observability/tracing.js';
-import { loadContract } from '../../src/shared/load.js';
+import { loadContract } from '../../src/config/files.js';
 import { connectWorker, createWorker } from '../../src/worker.js';
 import { repoFile, testConfig } from '../support/temporal.js';
 

@@ -4,7 +4,7 @@ import { classifyActivities } from '../../src/activities/classify.js';
 import { loadDeps, type Deps } from '../../src/activities/deps.js';
 import { combine, FALLBACK_CONFIDENCE_CAP } from '../../src/governance/llmClassifier.js';
 import { startLocalModelServer, type LocalModelServer } from '../../src/llm/localServer.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/settings.js';
 import { Contract } from '../../src/shared/contract.js';
 import type { Classification } from '../../src/shared/decision.js';
 import { startFakeLlm, type FakeMode } from '../support/fakeLlm.js';

@@ -7,7 +7,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/embedded/devServer.js';
 import { workflowsPath } from '../../src/worker.js';
-import { freePort } from '../../src/embedded/freePort.js';
+import { freePort } from '../../src/config/freePort.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

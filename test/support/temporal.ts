@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import type { LedgerLink } from '../../src/activities/ledger.js';
 import { loadDeps } from '../../src/activities/deps.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/settings.js';
 
 let runtimeInstalled = false;
 let counter = 0;

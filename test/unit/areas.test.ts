@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAreasPlan } from '../../src/shared/load.js';
+import { loadAreasPlan } from '../../src/config/files.js';
 import { slugify, uniqueSlugs } from '../../src/shared/areas.js';
 import { ArbiterError } from '../../src/shared/errors.js';
 import { repoFile } from '../support/temporal.js';

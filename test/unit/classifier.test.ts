@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RuleClassifier } from '../../src/governance/classifier.js';
-import { readDocument, validate } from '../../src/shared/load.js';
+import { readDocument, validate } from '../../src/config/files.js';
 import { RuleSet } from '../../src/shared/rules.js';
 import { repoFile } from '../support/temporal.js';
 

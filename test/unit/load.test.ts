@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAgents, loadContract, loadPlan, loadSubmission } from '../../src/shared/load.js';
+import { loadAgents, loadContract, loadPlan, loadSubmission } from '../../src/config/files.js';
 import { arbiterFailure } from '../support/failure.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;

@@ -18,9 +18,9 @@ import {
   loadSubmission,
   readDocument,
   validate,
-} from '../../src/shared/load.js';
+} from '../../src/config/files.js';
 import { ReviewersFile } from '../../src/shared/reviewers.js';
-import { reviewProblem } from '../../src/workflows/review.js';
+import { reviewProblem } from '../../src/shared/review.js';
 
 const RUNS = 200;
 const POLICY_RUNS = 60; // each run validates a whole Cedar set (~40 ms)

@@ -11,7 +11,7 @@ import {
   workerResourcesFromExposition,
   type MetricsContract,
 } from '../../src/audit/metrics.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/settings.js';
 import type { AuditEvent, ContractState } from '../../src/shared/decision.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, PricingTable } from '../../src/shared/pricing.js';
-import { readDocument, validate } from '../../src/shared/load.js';
+import { readDocument, validate } from '../../src/config/files.js';
 import { repoFile } from '../support/temporal.js';
 
 describe('usage to cost', () => {

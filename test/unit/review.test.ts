@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { reviewProblem } from '../../src/workflows/review.js';
+import { reviewProblem } from '../../src/shared/review.js';
 import { chainFor, ReviewersFile } from '../../src/shared/reviewers.js';
-import { readDocument, validate } from '../../src/shared/load.js';
+import { readDocument, validate } from '../../src/config/files.js';
 import { repoFile } from '../support/temporal.js';
 
 describe('review answers', () => {

@@ -15,7 +15,7 @@ import {
   trustOf,
   type BreakerState,
   type Outcome,
-} from '../../src/governance/trust.js';
+} from '../../src/shared/trust.js';
 
 const NOW = Date.UTC(2026, 0, 15);
 const DAY = 24 * 3_600_000;

@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadDeps } from '../../src/activities/deps.js';
-import { ledgerActivities, readSnapshot, readStanding, claimRoute } from '../../src/activities/ledger.js';
-import type { Config } from '../../src/config.js';
-import type { Outcome } from '../../src/governance/trust.js';
+import { ledgerActivities } from '../../src/activities/ledger.js';
+import { claimRoute, readSnapshot, readStanding } from '../../src/governance/ledgers.js';
+import type { Config } from '../../src/config/settings.js';
+import type { Outcome } from '../../src/shared/trust.js';
 import {
   ledgerWorkflowId,
   recordOutcomeSignal,

@@ -10,13 +10,13 @@ import { WorkflowFailedError, type Client, type Connection } from '@temporalio/c
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { burstOnLimitedAgent, startCountingAgent } from '../../chaos/cases/agentLimits.js';
 import { ensureRuntime } from '../../chaos/cases/harness.js';
-import { createAgentPools, runWithPools } from '../../src/agentPools.js';
+import { createAgentPools, runWithPools } from '../../src/runtime/agentPools.js';
 import { connectWorker, createWorker } from '../../src/worker.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import { placementOf, type Agent } from '../../src/shared/agent.js';
 import { Contract } from '../../src/shared/contract.js';
 import type { ContractState } from '../../src/shared/decision.js';
-import { loadAgents } from '../../src/shared/load.js';
+import { loadAgents } from '../../src/config/files.js';
 import { stateQuery } from '../../src/shared/messages.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
 import { arbiterFailure } from '../support/failure.js';

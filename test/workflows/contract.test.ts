@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditFileName } from '../../src/activities/audit.js';
-import { readSnapshot } from '../../src/activities/ledger.js';
+import { readSnapshot } from '../../src/governance/ledgers.js';
 import { loadPolicySet } from '../../src/governance/policy.js';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/constants.js';
 import type { Contract } from '../../src/shared/contract.js';
 import type { ContractState } from '../../src/shared/decision.js';
 import { reviewSignal, reviewUpdate, stateQuery } from '../../src/shared/messages.js';
-import { loadContract } from '../../src/shared/load.js';
+import { loadContract } from '../../src/config/files.js';
 import { Contract as ContractSchema } from '../../src/shared/contract.js';
 import {
   agentsFile,
@@ -22,7 +22,7 @@ import {
 } from '../support/temporal.js';
 import type { Client, Connection } from '@temporalio/client';
 import type { contractWorkflow } from '../../src/workflows/index.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 
 type Workflow = typeof contractWorkflow;
 

@@ -7,7 +7,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditFileName } from '../../src/activities/audit.js';
-import { readSnapshot } from '../../src/activities/ledger.js';
+import { readSnapshot } from '../../src/governance/ledgers.js';
 import {
   contractStateFromHistory,
   decisionStandingsOf,

@@ -4,10 +4,10 @@
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arbiter } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import { Contract } from '../../src/shared/contract.js';
 import type { ContractState } from '../../src/shared/decision.js';
-import { loadContract } from '../../src/shared/load.js';
+import { loadContract } from '../../src/config/files.js';
 import { reviewUpdate, stateQuery } from '../../src/shared/messages.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
 import {

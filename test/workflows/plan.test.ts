@@ -2,9 +2,9 @@
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arbiter, isPlanState } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import type { ContractState } from '../../src/shared/decision.js';
-import { loadPlan } from '../../src/shared/load.js';
+import { loadPlan } from '../../src/config/files.js';
 import { Plan } from '../../src/shared/contract.js';
 import type { PlanState } from '../../src/shared/plan.js';
 import type { planWorkflow } from '../../src/workflows/index.js';

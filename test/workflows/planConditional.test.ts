@@ -3,8 +3,8 @@
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arbiter, isPlanState } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
-import { loadPlan } from '../../src/shared/load.js';
+import type { Config } from '../../src/config/settings.js';
+import { loadPlan } from '../../src/config/files.js';
 import type { PlanNode, PlanState } from '../../src/shared/plan.js';
 import { clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
 

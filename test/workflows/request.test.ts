@@ -1,7 +1,7 @@
 // A request in words → a generated plan → contracts, on the real server; and the degraded path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arbiter, isPlanState } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import type { PlanState } from '../../src/shared/plan.js';
 import { startFakeLlm, type FakeLlm } from '../support/fakeLlm.js';
 import { testConfig, withWorker } from '../support/temporal.js';

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/settings.js';
 import { Contract } from '../../src/shared/contract.js';
 import type { ContractState } from '../../src/shared/decision.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';

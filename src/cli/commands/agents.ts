@@ -4,12 +4,11 @@
 // main queue.
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { readSnapshot } from '../../activities/ledger.js';
-import { loadConfig } from '../../config.js';
-import type { AgentSnapshot } from '../../governance/trust.js';
+import { loadConfig } from '../../config/settings.js';
+import type { AgentSnapshot } from '../../shared/trust.js';
 import { placementOf, type Agent } from '../../shared/agent.js';
-import { queueDepth, type QueueDepth } from '../../queueDepth.js';
-import { loadAgents } from '../../shared/load.js';
+import { queueDepth, type QueueDepth } from '../../observability/queueDepth.js';
+import { loadAgents } from '../../config/files.js';
 import { withClient } from '../context.js';
 import { printJson } from '../output.js';
 
@@ -115,7 +114,6 @@ export function registerAgents(program: Command): void {
       const config = loadConfig();
       const agents = loadAgents(config.agentsFile).agents;
       const reports = await withClient(async (arbiter) => {
-        const now = Date.now();
         return Promise.all(
           agents.map(async (a): Promise<AgentReport> => {
             const base: AgentReport = {
@@ -129,7 +127,7 @@ export function registerAgents(program: Command): void {
               queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
             };
             try {
-              const measured = await readSnapshot(arbiter.client, arbiter.config.taskQueue, a.id, now);
+              const measured = await arbiter.agentSnapshot(a.id);
               return { ...base, measured };
             } catch (err) {
               const e = err as Error & { cause?: { message?: string } };

@@ -3,9 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { loadPolicySet } from '../../governance/policy.js';
 import { AgentsFile } from '../../shared/agent.js';
 import { Contract, Plan } from '../../shared/contract.js';
-import { detectKind, loadAreasPlan, readDocument, validate } from '../../shared/load.js';
+import { detectKind, loadAreasPlan, readDocument, validate } from '../../config/files.js';
 import { badInput } from '../../shared/errors.js';
-import { loadConfig } from '../../config.js';
+import { loadConfig } from '../../config/settings.js';
 import { printJson } from '../output.js';
 
 function checkPolicies(dir: string, json?: boolean): void {

@@ -2,7 +2,6 @@
 // audit completeness, agent and user satisfaction, cost and resource use over the task queue's
 // closed contracts, plus the worker process's CPU and memory from its Prometheus endpoint.
 import type { Command } from 'commander';
-import { readSnapshot } from '../../activities/ledger.js';
 import {
   computeMetrics,
   historyResources,
@@ -11,7 +10,7 @@ import {
   type Metrics,
   type WorkerResources,
 } from '../../audit/metrics.js';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/settings.js';
 import { readRatings } from '../../audit/ratings.js';
 import { listClosedContracts, parseSince } from '../../audit/source.js';
 import { withClient } from '../context.js';
@@ -63,9 +62,8 @@ export async function metrics(opts: { since?: string; workerMetrics?: string }):
     let trust: Map<string, number> | undefined;
     let ledgersUnavailable: string | undefined;
     try {
-      const now = Date.now();
       const snapshots = await Promise.all(
-        agentIds.map((id) => readSnapshot(client, config.taskQueue, id, now, LEDGER_DEADLINE_MS)),
+        agentIds.map((id) => arbiter.agentSnapshot(id, LEDGER_DEADLINE_MS)),
       );
       trust = new Map(snapshots.map((s) => [s.agentId, s.trust]));
     } catch (err) {

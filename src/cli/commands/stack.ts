@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connect } from '../../client.js';
-import { loadConfig, addressOf } from '../../config.js';
+import { loadConfig, addressOf } from '../../config/settings.js';
 import { loadDeps } from '../../activities/deps.js';
 import { connectWorker, createWorker } from '../../worker.js';
-import { createAgentPools, runWithPools } from '../../agentPools.js';
+import { createAgentPools, runWithPools } from '../../runtime/agentPools.js';
 import { startStack } from '../../embedded/stack.js';
 import { ensureSearchAttributes } from '../../embedded/searchAttributes.js';
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { withClient, exitCodeOf } from '../context.js';
 import { printJson, stateLines, uiBaseFromEnv, webUiLink } from '../output.js';
 import { waitForEnd } from '../progress.js';
-import { loadSubmission } from '../../shared/load.js';
+import { loadSubmission } from '../../config/files.js';
 import { badInput } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { Slug } from '../../shared/contract.js';

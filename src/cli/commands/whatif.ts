@@ -2,10 +2,10 @@
 // the policy set in DIR, listing the routes that would change. Nothing is started or changed.
 import type { Command } from 'commander';
 import { whatIf, whatIfLines, type WhatIfReport } from '../../audit/whatif.js';
-import { loadConfig } from '../../config.js';
+import { loadConfig } from '../../config/settings.js';
 import { loadPolicySet } from '../../governance/policy.js';
 import { badInput } from '../../shared/errors.js';
-import { loadAgents } from '../../shared/load.js';
+import { loadAgents } from '../../config/files.js';
 import { withClient } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -2,7 +2,7 @@
 // evidence"). Pure functions only: no Temporal, no I/O, no clock — every function that depends on
 // time takes `now` (ms since the epoch) — so the ledger workflow, activities and the CLI all share
 // this one definition and the workflow stays replay-safe.
-import type { ErrorCategory } from '../shared/decision.js';
+import type { ErrorCategory } from './decision.js';
 
 /** One measured attempt of an agent, as the contract workflow saw it. */
 export interface Outcome {

@@ -2,8 +2,8 @@
 // the address, TLS (mTLS with a client certificate and key read from the files the environment
 // names, or server TLS only) and an API key, as Temporal Cloud takes them.
 import { readFileSync } from 'node:fs';
-import { addressOf, type Config } from './config.js';
-import { ArbiterError, badInput } from './shared/errors.js';
+import { addressOf, type Config } from './settings.js';
+import { ArbiterError, badInput } from '../shared/errors.js';
 
 export interface ConnectionSettings {
   address: string;

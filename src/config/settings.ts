@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { validate } from './shared/load.js';
+import { validate } from './files.js';
 
 const CONFIG_FILE = 'arbiter.config.yaml';
 /** The OpenTelemetry Prometheus exporter's customary port: where `arbiter worker` and `dev` serve /metrics. */

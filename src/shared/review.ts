@@ -1,5 +1,5 @@
 // Pure checks on a review answer, shared by the Update validator and the Signal handler.
-import type { ReviewAnswer } from '../shared/messages.js';
+import type { ReviewAnswer } from './messages.js';
 
 export function reviewProblem(
   answer: unknown,

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { AgentsFile } from './agent.js';
-import { Contract, Plan } from './contract.js';
-import { AreasFile, areasToPlan } from './areas.js';
-import { badInput } from './errors.js';
+import { AgentsFile } from '../shared/agent.js';
+import { Contract, Plan } from '../shared/contract.js';
+import { AreasFile, areasToPlan } from '../shared/areas.js';
+import { badInput } from '../shared/errors.js';
 
 export function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';

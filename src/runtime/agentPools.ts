@@ -4,13 +4,13 @@
 // of contracts therefore waits in the agent's queue (visible as backlog) instead of piling onto
 // the agent. The main worker (src/worker.ts) runs everything else.
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createActivities } from './activities/index.js';
-import { loadDeps } from './activities/deps.js';
-import { dataConverterFromEnv } from './security/codec.js';
-import { agentQueue } from './shared/agent.js';
-import { arbiterMetrics } from './observability/arbiterMetrics.js';
-import { agentBacklogCounter } from './observability/reviewQueue.js';
-import { observedActivities, type WorkerSetup } from './worker.js';
+import { createActivities } from '../activities/index.js';
+import { loadDeps } from '../activities/deps.js';
+import { dataConverterFromEnv } from '../security/codec.js';
+import { agentQueue } from '../shared/agent.js';
+import { arbiterMetrics } from '../observability/arbiterMetrics.js';
+import { agentBacklogCounter } from '../observability/reviewQueue.js';
+import { observedActivities, type WorkerSetup } from '../worker.js';
 
 export interface AgentPool {
   agentId: string;
