@@ -430,7 +430,7 @@ async function measurePlan(
   };
   const statusWhile: number[] = [];
   const [final, usage] = await metered(serverPid, async () => {
-    await arbiter.processPlan(plan);
+    await arbiter.submitPlan(plan);
     const handle = arbiter.client.workflow.getHandle(planWorkflowId(planId));
     let finished = false;
     const result = handle.result().then((r) => {
@@ -563,7 +563,7 @@ async function measureWorkers(
       serverPid,
       {
         name: `S, ${agent === 'pool' ? 'agent pool, ' : ''}${workers} worker process${workers > 1 ? 'es' : ''}`,
-        start: async (id) => (await scaled.processContract(benchContract(id))).workflowId,
+        start: async (id) => (await scaled.submitContract(benchContract(id))).workflowId,
         done: async (wid) =>
           expectSucceeded(wid, (await scaled.client.workflow.getHandle(wid).result()) as ContractState),
       },
@@ -778,7 +778,7 @@ async function measureAll() {
     });
     const contractOn = (name: string, a: Arbiter): Scenario => ({
       name,
-      start: async (id) => (await a.processContract(benchContract(id))).workflowId,
+      start: async (id) => (await a.submitContract(benchContract(id))).workflowId,
       done: async (wid) =>
         expectSucceeded(wid, (await a.client.workflow.getHandle(wid).result()) as ContractState),
     });
@@ -964,7 +964,7 @@ async function measureAll() {
     let soakFailures = 0;
     for (let b = 0; b < batches; b++) {
       await pool(perBatch, START_CONCURRENCY, async (i) => {
-        const wid = (await arbiter.processContract(benchContract(`soak-${runTag}-${b}-${i}`))).workflowId;
+        const wid = (await arbiter.submitContract(benchContract(`soak-${runTag}-${b}-${i}`))).workflowId;
         const state = (await client.workflow.getHandle(wid).result()) as ContractState;
         if (state.outcome !== 'SUCCEEDED') soakFailures += 1;
       });

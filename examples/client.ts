@@ -11,7 +11,7 @@ try {
   try {
     const contract = loadContract(file);
     contract.id = `${contract.id}-${Date.now().toString(36)}`;
-    const { workflowId } = await arbiter.processContract(contract);
+    const { workflowId } = await arbiter.submitContract(contract);
     console.log(`started ${workflowId}`);
     const state = await arbiter.contractResult(workflowId);
     console.log(

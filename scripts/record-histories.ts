@@ -1,21 +1,35 @@
-// Records workflow histories for the replay tests (test/replay/histories). It only writes the
-// histories that are missing: the checked-in ones are how we prove old runs still replay on new
-// code, so they are never recorded over (delete one by hand only when a change is meant to be
-// incompatible, and say so in the commit).
+// Records workflow histories for the replay tests (test/replay/histories): one per workflow type and
+// per path through the contract workflow. It only writes the histories that are missing: the
+// checked-in ones prove that runs recorded by earlier code still replay on the current code, so
+// they are never recorded over. (0.2.0 started a new set; README "Workflow versioning".)
 //   npx tsx scripts/record-histories.ts
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { auditFileName } from '../src/activities/audit.js';
 import { Arbiter } from '../src/client.js';
-import { loadConfig } from '../src/config/settings.js';
-import { startDevServer } from '../src/embedded/devServer.js';
 import { loadContract, loadPlan } from '../src/config/files.js';
+import { loadConfig, type Config } from '../src/config/settings.js';
+import { startDevServer } from '../src/embedded/devServer.js';
+import { createAgentPools } from '../src/runtime/agentPools.js';
+import { WORKFLOW_TYPES } from '../src/shared/constants.js';
+import type { Contract } from '../src/shared/contract.js';
 import { connectWorker, createWorker } from '../src/worker.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const out = new URL('../test/replay/histories/', import.meta.url).pathname;
+const audits = new URL('../test/replay/audits/', import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
 const server = await startDevServer({ port: 17999 });
 const dataDir = mkdtempSync(join(tmpdir(), 'arbiter-record-'));
@@ -25,9 +39,19 @@ writeFileSync(
   `agents:
   - { id: broken, description: always fails, capabilities: { domains: [data, finance] }, endpoint: { kind: builtin, name: failing }, clearance: confidential }
   - { id: analyst, description: reports, capabilities: { domains: [data, finance], roles: [researcher, analyzer, writer, reviewer] }, endpoint: { kind: builtin, name: report }, clearance: confidential, pricing: { perCallUsd: 0.01 } }
+  - { id: pooled, description: reports on its own queue, capabilities: { domains: [marketing] }, endpoint: { kind: builtin, name: report }, limits: { maxConcurrent: 1 } }
 `,
 );
-const config = { ...loadConfig(), address: server.address, taskQueue: 'record', dataDir, agentsFile };
+// Escalation needs work whose every permitted agent fails: a queue of its own whose only agent
+// always fails, so the other cases (plans included) never meet it.
+const failingAgentsFile = join(dataDir, 'failing-agents.yaml');
+writeFileSync(
+  failingAgentsFile,
+  `agents:
+  - { id: dud, description: always fails, capabilities: { domains: [engineering] }, endpoint: { kind: builtin, name: failing } }
+`,
+);
+const base: Config = { ...loadConfig(), address: server.address, taskQueue: 'record', dataDir, agentsFile };
 // Stage reviews need a policy that sends a stage (not the whole contract) to a person: the default
 // policies plus one for writer stages, on a queue of its own so the other cases keep the defaults.
 const policiesDir = join(dataDir, 'policies');
@@ -43,136 +67,189 @@ when { resource.role == "writer" }
 unless { context.reviewed };
 `,
 );
-const stageReviewConfig = { ...config, taskQueue: 'record-stage-review', policiesDir };
-const connection = await connectWorker(config);
-const worker = await createWorker({ config }, connection);
-const stageReviewWorker = await createWorker({ config: stageReviewConfig }, connection);
-const arbiter = await Arbiter.connect(config);
-const stageReviewArbiter = await Arbiter.connect(stageReviewConfig);
+const stageConfig: Config = { ...base, taskQueue: 'record-stage-review', policiesDir };
+const escalationConfig: Config = { ...base, taskQueue: 'record-escalation', agentsFile: failingAgentsFile };
+const connection = await connectWorker(base);
+const workers = [
+  await createWorker({ config: base }, connection),
+  ...(await createAgentPools({ config: base }, connection)).map((p) => p.worker),
+  await createWorker({ config: stageConfig }, connection),
+  await createWorker({ config: escalationConfig }, connection),
+];
+const arbiter = await Arbiter.connect(base);
+const stageArbiter = await Arbiter.connect(stageConfig);
+const escalationArbiter = await Arbiter.connect(escalationConfig);
 const example = (name: string) =>
   loadContract(new URL(`../examples/contracts/${name}.yaml`, import.meta.url).pathname);
+const examplePlan = (name: string) =>
+  loadPlan(new URL(`../examples/plans/${name}.yaml`, import.meta.url).pathname);
+const contract = (fields: Pick<Contract, 'id' | 'title' | 'objective' | 'acceptanceCriteria'>): Contract => ({
+  ...fields,
+  constraints: { dataClass: 'internal' },
+  dependsOn: [],
+});
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Approves the review the contract waits for (as alice, the first reviewer group). */
-async function approveWhenAsked(client: Arbiter, workflowId: string): Promise<void> {
-  for (;;) {
-    const s = await client.contractStatus(workflowId);
-    if (s.status === 'awaiting-review') break;
-    await new Promise((r) => setTimeout(r, 100));
+const missing = (name: string) => !existsSync(join(out, `${name}.json`));
+async function save(client: Client, name: string, workflowId: string, runId?: string): Promise<void> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  writeFileSync(join(out, `${name}.json`), historyToJSON(history));
+  // The audit record the workflow wrote as it ran: the live trail the replayed one is compared with.
+  const audit = join(dataDir, 'audit', auditFileName(workflowId));
+  if (existsSync(audit)) {
+    mkdirSync(audits, { recursive: true });
+    copyFileSync(audit, join(audits, `${name}.json`));
   }
-  await client.review(workflowId, { decision: 'approve', reviewer: 'alice' });
+  console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
 }
 
-/** Ledger histories, one per ledger code shape (each recorded by the code of its day). */
-const ledgerCases = ['agent-ledger', 'agent-ledger-memo'];
+/** Waits until the contract asks a person, then answers (as alice, of the first group asked). */
+async function answerWhenAsked(
+  client: Arbiter,
+  workflowId: string,
+  decision: 'approve' | 'reject',
+): Promise<void> {
+  while ((await client.contractStatus(workflowId)).status !== 'awaiting-review') await pause(100);
+  await client.review(workflowId, { decision, reviewer: 'alice', reason: 'recorded answer' });
+}
 
-const recordAll = async () => {
-  const cases = {
-    // Recorded after the trust ledger (patched 'trust-ledger'): outcomes recorded per attempt.
-    'contract-measured': { ...example('analytics-dashboard'), id: 'measured' },
-    'contract-pipeline': example('research-pipeline'),
-    'contract-fallback': example('analytics-dashboard'),
-    'contract-review-approved': example('quarterly-forecast'),
-    'contract-rejected': example('patient-records'),
-    // Recorded after governance steps became local activities (patched 'local-steps').
-    'contract-local-steps': { ...example('analytics-dashboard'), id: 'local-steps' },
-    // Recorded after a delivered contract's outcome and audit were recorded together
-    // (patched 'settle-together').
-    'contract-settle-together': { ...example('analytics-dashboard'), id: 'settle-together' },
-  };
-  // Recorded after pipeline stages could wait for a person (patched 'pipeline-review').
-  const stageReviewCases = {
-    'contract-pipeline-review': { ...example('research-pipeline'), id: 'pipeline-review' },
-  };
-  const plans = {
-    'plan-dependency-aware': loadPlan(
-      new URL('../examples/plans/social-analytics.yaml', import.meta.url).pathname,
-    ),
-  };
-  // Recorded after conditional plans existed (routing by policy, progress memo, cancel forwarding).
-  const conditional = loadPlan(new URL('../examples/plans/conditional.yaml', import.meta.url).pathname);
-  const missing = (name: string) => !existsSync(join(out, `${name}.json`));
-  const save = async (name: string, workflowId: string) => {
-    const history = await arbiter.client.workflow.getHandle(workflowId).fetchHistory();
-    writeFileSync(join(out, `${name}.json`), historyToJSON(history));
-    console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
-  };
-  for (const [name, plan] of Object.entries(plans)) {
+/** Contract paths: what the contract is, and what a person does along the way. */
+const contracts: Record<
+  string,
+  { contract: Contract; client?: Arbiter; act?: (id: string) => Promise<void> }
+> = {
+  // First, while both data agents are unmeasured: the cheaper, failing one is tried first.
+  'contract-fallback': { contract: { ...example('analytics-dashboard'), id: 'fallback' } },
+  'contract-succeeded': { contract: example('analytics-dashboard') },
+  // Marketing work goes to the one marketing agent, which has its own limited task queue.
+  'contract-agent-queue': {
+    contract: contract({
+      id: 'agent-queue',
+      title: 'Campaign brief',
+      objective: 'Draft the brand campaign brief for the newsletter audience.',
+      acceptanceCriteria: ['Names the audience and the campaign message'],
+    }),
+  },
+  'contract-review-approved': {
+    contract: example('quarterly-forecast'),
+    act: (id) => answerWhenAsked(arbiter, id, 'approve'),
+  },
+  'contract-review-rejected': {
+    contract: { ...example('quarterly-forecast'), id: 'review-rejected' },
+    act: (id) => answerWhenAsked(arbiter, id, 'reject'),
+  },
+  'contract-rejected': { contract: example('patient-records') },
+  // Engineering work whose only permitted agent fails: a person is asked, and declines a retry.
+  'contract-escalated': {
+    contract: contract({
+      id: 'escalated',
+      title: 'Backend deploy checklist',
+      objective: 'Write the deploy checklist for the backend service and its API.',
+      acceptanceCriteria: ['Covers the API and database migration steps'],
+    }),
+    client: escalationArbiter,
+    act: (id) => answerWhenAsked(escalationArbiter, id, 'reject'),
+  },
+  'contract-pipeline': { contract: example('research-pipeline') },
+  'contract-pipeline-review': {
+    contract: { ...example('research-pipeline'), id: 'pipeline-review' },
+    client: stageArbiter,
+    act: (id) => answerWhenAsked(stageArbiter, id, 'approve'),
+  },
+  'contract-cancelled': {
+    contract: { ...example('quarterly-forecast'), id: 'cancelled' },
+    act: async (id) => {
+      while ((await arbiter.contractStatus(id)).status !== 'awaiting-review') await pause(100);
+      await arbiter.cancel(id, 'recording a cancelled contract', 'recorder');
+    },
+  },
+};
+
+async function recordContracts(): Promise<void> {
+  for (const [name, { contract, client = arbiter, act }] of Object.entries(contracts)) {
     if (!missing(name)) continue;
-    const { workflowId } = await arbiter.processPlan(plan);
-    await arbiter.result(workflowId);
-    await save(name, workflowId);
+    const { workflowId } = await client.submitContract(contract);
+    await act?.(workflowId);
+    await client.result(workflowId).catch(() => undefined);
+    await save(client.client, name, workflowId);
   }
-  for (const [name, contract] of Object.entries(cases)) {
-    if (!missing(name)) continue;
-    const { workflowId } = await arbiter.processContract(contract);
-    if (name === 'contract-review-approved') await approveWhenAsked(arbiter, workflowId);
-    await arbiter.result(workflowId);
-    await save(name, workflowId);
+  if (missing('contract-bad-input')) {
+    // Started by someone else's client with a malformed contract: the run fails at once.
+    const handle = await arbiter.client.workflow.start(WORKFLOW_TYPES.contract, {
+      taskQueue: base.taskQueue,
+      workflowId: 'contract/bad-input',
+      args: [{ contract: { id: 'bad-input', title: 5 } }],
+    });
+    await handle.result().catch(() => undefined);
+    await save(arbiter.client, 'contract-bad-input', handle.workflowId);
   }
+}
+
+async function recordPlans(): Promise<void> {
+  if (missing('plan-dependency-aware')) {
+    const { workflowId } = await arbiter.submitPlan(examplePlan('social-analytics'));
+    await arbiter.result(workflowId);
+    await save(arbiter.client, 'plan-dependency-aware', workflowId);
+  }
+  const conditional = examplePlan('conditional');
   if (missing('plan-conditional')) {
     // The human-review node waits for a person: approve every review the plan's children ask for.
-    const { workflowId } = await arbiter.processPlan(conditional);
-    const done = arbiter.result(workflowId);
+    const { workflowId } = await arbiter.submitPlan(conditional);
     let finished = false;
-    void done.finally(() => (finished = true));
+    void arbiter.result(workflowId).finally(() => (finished = true));
     while (!finished) {
       for (const r of await arbiter.reviews()) {
-        if (r.workflowId.startsWith(`${workflowId}/`)) {
-          await arbiter
-            .review(r.workflowId, { decision: 'approve', reviewer: 'alice' })
-            .catch(() => undefined);
-        }
+        if (!r.workflowId.startsWith(`${workflowId}/`)) continue;
+        await arbiter.review(r.workflowId, { decision: 'approve', reviewer: 'alice' }).catch(() => undefined);
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await pause(300);
     }
-    await save('plan-conditional', workflowId);
+    await save(arbiter.client, 'plan-conditional', workflowId);
   }
   if (missing('plan-cancelled')) {
     // Cancelled while a child waits for a review: the plan tells each running child who and why.
-    const { workflowId } = await arbiter.processPlan({ ...conditional, id: 'cancelled-plan' });
-    for (;;) {
-      if ((await arbiter.reviews()).some((r) => r.workflowId.startsWith(`${workflowId}/`))) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const { workflowId } = await arbiter.submitPlan({ ...conditional, id: 'cancelled-plan' });
+    while (!(await arbiter.reviews()).some((r) => r.workflowId.startsWith(`${workflowId}/`)))
+      await pause(200);
     await arbiter.cancel(workflowId, 'recording a cancelled plan', 'recorder');
     await arbiter.result(workflowId).catch(() => undefined);
-    await save('plan-cancelled', workflowId);
+    await save(arbiter.client, 'plan-cancelled', workflowId);
   }
+}
+
+async function recordRequestAndLedger(): Promise<void> {
   if (missing('request-fallback')) {
     // No LLM is configured here: the request degrades to one contract for review, then continues
     // as new into the plan. The request workflow is the first run.
-    const { workflowId } = await arbiter.orchestrateFromClientPrompt('Recorded request with no model', {
+    const { workflowId } = await arbiter.submitRequest('Recorded request with no model', {
       id: 'recorded-request',
     });
     const first = (await arbiter.client.workflow.getHandle(workflowId).describe()).runId;
-    for (;;) {
-      const d = await arbiter.client.workflow.getHandle(workflowId, first).describe();
-      if (d.status.name !== 'RUNNING') break;
-      await new Promise((r) => setTimeout(r, 200));
+    while (
+      (await arbiter.client.workflow.getHandle(workflowId, first).describe()).status.name === 'RUNNING'
+    ) {
+      await pause(200);
     }
-    const history = await arbiter.client.workflow.getHandle(workflowId, first).fetchHistory();
-    writeFileSync(join(out, 'request-fallback.json'), historyToJSON(history));
-    console.log(`recorded request-fallback (${history.events?.length ?? 0} events)`);
+    await save(arbiter.client, 'request-fallback', workflowId, first);
     await arbiter.cancel(workflowId, 'recorded', 'recorder').catch(() => undefined);
   }
   // The trust ledger of the agent the cases above used (a long-running entity workflow: its
-  // history so far). Fed by one contract of its own so it exists even when nothing else ran.
-  for (const name of ledgerCases) {
-    if (!missing(name)) continue;
-    const { workflowId } = await arbiter.processContract({ ...example('analytics-dashboard'), id: name });
-    await arbiter.result(workflowId);
-    await save(name, `agent/${config.taskQueue}/analyst`);
-  }
-  for (const [name, contract] of Object.entries(stageReviewCases)) {
-    if (!missing(name)) continue;
-    const { workflowId } = await stageReviewArbiter.processContract(contract);
-    await approveWhenAsked(stageReviewArbiter, workflowId);
-    await stageReviewArbiter.result(workflowId);
-    await save(name, workflowId);
-  }
-};
-await worker.runUntil(() => stageReviewWorker.runUntil(recordAll));
-await stageReviewArbiter.close();
+  // history so far).
+  if (missing('agent-ledger')) await save(arbiter.client, 'agent-ledger', `agent/${base.taskQueue}/analyst`);
+}
+
+const [first, ...rest] = workers;
+const runAll = rest.reduce<() => Promise<void>>(
+  (inner, w) => () => w.runUntil(inner),
+  async () => {
+    await recordContracts();
+    await recordPlans();
+    await recordRequestAndLedger();
+  },
+);
+await first!.runUntil(runAll);
+await stageArbiter.close();
+await escalationArbiter.close();
 await arbiter.close();
 await connection.close();
 await server.stop();

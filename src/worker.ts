@@ -4,7 +4,6 @@
 // observability is attached: the Prometheus endpoint (config.metrics) and, when the environment
 // asks for it, OpenTelemetry tracing.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   NativeConnection,
   Worker,
@@ -22,8 +21,10 @@ import { reviewQueueCounter } from './observability/reviewQueue.js';
 import { ensureSdkExporter } from './observability/sdkRuntime.js';
 import { tracingWorkerParts } from './observability/tracing.js';
 import { dataConverterFromEnv } from './security/codec.js';
+import { liveTrailSink } from './audit/replay.js';
+import { workflowsPath } from './runtime/workflowBundle.js';
 
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+export { workflowsPath };
 
 export interface WorkerSetup {
   config: Config;
@@ -96,7 +97,7 @@ export async function createWorker(setup: WorkerSetup, connection: NativeConnect
   const given = setup.options?.interceptors;
   const activity = [...observed, ...(given?.activity ?? [])];
   const workflowModules = [...(tracing?.workflowModules ?? []), ...(given?.workflowModules ?? [])];
-  const sinks = { ...tracing?.sinks, ...setup.options?.sinks };
+  const sinks = { ...liveTrailSink, ...tracing?.sinks, ...setup.options?.sinks };
 
   return Worker.create({
     connection,

@@ -183,7 +183,7 @@ export async function burstOnLimitedAgent(
     const ids = Array.from({ length: opts.contracts }, (_, i) => `${prefix}-${i}`);
     const t0 = Date.now();
     await inBatches(ids, 50, (id) =>
-      arbiter.processContract(dataContract(id, { outputSchema: reportSchema })),
+      arbiter.submitContract(dataContract(id, { outputSchema: reportSchema })),
     );
     env.log(`${ids.length} contracts submitted in ${seconds(Date.now() - t0)}; the agent holds its answers`);
     // Everything beyond the agent's slots waits in its queue: wait until (nearly) all of it shows.

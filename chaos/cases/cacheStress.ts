@@ -64,7 +64,7 @@ export async function manyContractsTinyCache(
     const t0 = Date.now();
     const settled = await tiny.runUntil(async () => {
       await inBatches(ids, 50, (id) =>
-        arbiter.processContract(dataContract(id, { outputSchema: reportSchema })),
+        arbiter.submitContract(dataContract(id, { outputSchema: reportSchema })),
       );
       env.log(`${ids.length} contracts submitted in ${seconds(Date.now() - t0)}; worker cache = 2 workflows`);
       // The workflow result itself: a contract that ends without an outcome is a failed workflow.

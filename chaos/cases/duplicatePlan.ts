@@ -37,7 +37,7 @@ export async function duplicatePlanSubmission(env: ChaosEnv, submitters = 2): Pr
   );
   try {
     const w = await startServingWorker(env, client, { taskQueue, agentsFile });
-    const answers = await Promise.all(arbiters.map((a) => a.processPlan(plan)));
+    const answers = await Promise.all(arbiters.map((a) => a.submitPlan(plan)));
     const starts = answers.filter((a) => a.started).length;
     env.log(
       `${submitters} concurrent submissions of plan ${planId}: started=${answers.map((a) => a.started).join(',')}`,

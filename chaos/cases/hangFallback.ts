@@ -34,7 +34,7 @@ export async function hangingAgentFallsBack(env: ChaosEnv): Promise<CaseReport> 
     const w = await startServingWorker(env, client, { taskQueue, agentsFile });
     const c = dataContract(unique('hang').slice(0, 60), { outputSchema: reportSchema });
     const t0 = Date.now();
-    const { workflowId } = await arbiter.processContract(c);
+    const { workflowId } = await arbiter.submitContract(c);
     const state = await arbiter.contractResult(workflowId);
     const took = Date.now() - t0;
     await w.stop();

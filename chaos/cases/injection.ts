@@ -43,7 +43,7 @@ export async function injectedOutput(env: ChaosEnv): Promise<CaseReport> {
     const w = await startServingWorker(env, client, { taskQueue, agentsFile });
     // Internal data: `exfil` (cleared for public only) is forbidden by the clearance policy.
     const c = dataContract(unique('inject').slice(0, 60), { outputSchema: reportSchema });
-    const { workflowId } = await arbiter.processContract(c);
+    const { workflowId } = await arbiter.submitContract(c);
     const state = await arbiter.contractResult(workflowId);
     const described = await client.workflow.getHandle(workflowId).describe();
     await w.stop();

@@ -52,7 +52,7 @@ export async function oversizedOutput(env: ChaosEnv, waitMs = 60_000): Promise<C
     const w = await startServingWorker(env, client, { taskQueue, agentsFile });
     const c = dataContract(unique('payload').slice(0, 60));
     const t0 = Date.now();
-    const { workflowId } = await arbiter.processContract(c);
+    const { workflowId } = await arbiter.submitContract(c);
     const handle = client.workflow.getHandle(workflowId);
     // Wait for the end, or for the escalation to a person that follows when no agent delivered,
     // but never forever: a run still open and not waiting for anyone after `waitMs` is the finding.

@@ -58,7 +58,7 @@ export async function killServerMidPlan(
   let arbiter = await connectArbiter(env, taskQueue);
   try {
     const w = await startPollingWorker(env, client, { taskQueue, agentsFile });
-    await arbiter.processPlan(plan);
+    await arbiter.submitPlan(plan);
     await agent.received(Math.ceil(n / 2));
     const old = server.current();
     env.log(`${agent.requests.length} agent calls so far; kill -9 Temporal server pid ${old.process.pid}`);

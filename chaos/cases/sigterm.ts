@@ -33,7 +33,7 @@ export async function sigtermWorker(env: ChaosEnv): Promise<CaseReport> {
   try {
     const a = await startPollingWorker(env, client, { taskQueue, agentsFile });
     const c = dataContract(unique('sigterm').slice(0, 60), { outputSchema: reportSchema });
-    const { workflowId } = await arbiter.processContract(c);
+    const { workflowId } = await arbiter.submitContract(c);
     await agent.received(1);
     const termAt = Date.now();
     env.log(`agent call 1 in flight; SIGTERM worker ${a.pid}`);

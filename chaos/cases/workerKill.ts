@@ -52,7 +52,7 @@ export async function killWorkerDuringAgentCall(env: ChaosEnv): Promise<CaseRepo
   try {
     const a = await startPollingWorker(env, client, { taskQueue, agentsFile });
     const c = dataContract(unique('kill-mid').slice(0, 60), { outputSchema: reportSchema });
-    const { workflowId } = await arbiter.processContract(c);
+    const { workflowId } = await arbiter.submitContract(c);
     const first = await agent.received(1);
     env.log(`agent call 1 in flight (key ${first.idempotencyKey}); kill -9 worker ${a.pid}`);
     const killedAt = Date.now();
@@ -109,7 +109,7 @@ export async function killWorkerBetweenSteps(env: ChaosEnv): Promise<CaseReport>
       a.kill('SIGKILL');
     };
     const c = dataContract(unique('kill-between').slice(0, 60), { outputSchema: reportSchema });
-    const { workflowId } = await arbiter.processContract(c);
+    const { workflowId } = await arbiter.submitContract(c);
     await agent.received(1);
     const gone = await a.exited;
     assert.equal(gone.signal, 'SIGKILL');

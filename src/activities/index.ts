@@ -5,7 +5,7 @@ import { executeActivities } from './execute.js';
 import { generateActivities } from './generate.js';
 import { ledgerActivities, type LedgerLink } from './ledger.js';
 import { policyActivities } from './policy.js';
-import { routeActivities } from './route.js';
+import { runModeActivities } from './runModes.js';
 
 /** `link` overrides how ledgers are reached (default: the running activity's own client). */
 export function createActivities(deps: Deps, link: LedgerLink = {}) {
@@ -16,7 +16,7 @@ export function createActivities(deps: Deps, link: LedgerLink = {}) {
     ...executeActivities(deps),
     ...auditActivities(deps),
     ...ledgerActivities(deps, link),
-    ...routeActivities(deps),
+    ...runModeActivities(deps),
   };
 }
 

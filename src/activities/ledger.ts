@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { claimRoute, readSnapshot, recordOutcome } from '../governance/ledgers.js';
 import type { AgentSnapshot } from '../shared/trust.js';
 import { RecordOutcome } from '../shared/ledgerMessages.js';
-import type { LedgerOptions } from '../workflows/agentLedger.js';
+import type { LedgerOptions } from '../shared/ledgerMessages.js';
 import type { Deps } from './deps.js';
 
 export interface LedgerLink {
@@ -43,7 +43,7 @@ export const ledgerActivities = (_deps: Deps, link: LedgerLink = {}) => {
     },
 
     /** Admission through the agent's circuit breaker; see `claimRoute`. */
-    async claimAgentRoute(req: { agentId: string; claimId: string }): Promise<boolean> {
+    async claimCircuitProbe(req: { agentId: string; claimId: string }): Promise<boolean> {
       return claimRoute(client(), taskQueue(), req.agentId, req.claimId);
     },
   };

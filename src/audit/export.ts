@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { badInput } from '../shared/errors.js';
 import { chainLines, NotAnExport, verifyChain, type VerifyResult } from './chain.js';
-import { listClosedContracts, type ClosedContract } from './source.js';
+import { listClosedContracts, type BundleSource, type ClosedContract } from './source.js';
 
 /** The record kept per contract: what Temporal recorded, nothing from the exporting machine. */
 export function auditRecord(c: ClosedContract): Record<string, unknown> {
@@ -28,9 +28,10 @@ export function exportLines(contracts: readonly ClosedContract[]): string[] {
 export async function exportAudit(
   client: Client,
   taskQueue: string,
+  bundle: BundleSource,
   opts: { since?: string } = {},
 ): Promise<string[]> {
-  return exportLines(await listClosedContracts(client, taskQueue, opts));
+  return exportLines(await listClosedContracts(client, taskQueue, bundle, opts));
 }
 
 /** Verifies an export file; a missing file or one that is not an export at all is BAD_INPUT. */

@@ -3,7 +3,8 @@
 // resource figures, and passes them in.
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import proto from '@temporalio/proto';
-import type { AuditEvent, ContractState, ErrorCategory, Outcome } from '../shared/decision.js';
+import type { ContractState, Outcome, TrailStep } from '../shared/decision.js';
+import type { ErrorCategory } from '../shared/failures.js';
 
 /** What one contract's run cost Temporal, read from its history. */
 export interface ContractResources {
@@ -166,8 +167,8 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 /** The steps an audit trail must have for this contract's path; returns those it lacks. */
 export function missingSteps(s: ContractState): string[] {
-  const steps = new Set<AuditEvent['step']>(s.trail.map((e) => e.step));
-  const required: AuditEvent['step'][] = ['submitted', 'outcome'];
+  const steps = new Set<TrailStep>(s.trail.map((e) => e.step));
+  const required: TrailStep[] = ['submitted', 'outcome'];
   if (s.outcome === 'CANCELLED') {
     required.push('cancel');
   } else {

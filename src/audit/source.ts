@@ -3,10 +3,15 @@
 // cancelled, terminated or failed run) what its history records.
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
-import type { ContractState } from '../shared/decision.js';
+import { equals, WORKFLOW_TYPES } from '../shared/constants.js';
+import { ContractState } from '../shared/decision.js';
 import { parseDuration } from '../shared/duration.js';
 import { badInput } from '../shared/errors.js';
 import { contractStateFromHistory, decodeHistory, type StateSource } from './fromHistory.js';
+import type { WorkflowBundle } from './replay.js';
+
+/** The workflow code a history is replayed on, built or found only when a replay is needed. */
+export type BundleSource = () => Promise<WorkflowBundle>;
 
 export interface ClosedContract {
   workflowId: string;
@@ -39,32 +44,40 @@ export function parseSince(text: string, now: number = Date.now()): string {
 /** The visibility query for closed contract workflows of one task queue. */
 export function closedContractsQuery(taskQueue: string, sinceIso?: string): string {
   const q = [
-    `WorkflowType = "contractWorkflow"`,
-    `TaskQueue = "${taskQueue.replace(/"/g, '\\"')}"`,
+    equals('WorkflowType', WORKFLOW_TYPES.contract),
+    equals('TaskQueue', taskQueue),
     `ExecutionStatus != "Running"`,
   ];
   if (sinceIso) q.push(`CloseTime >= "${sinceIso}"`);
   return q.join(' AND ');
 }
 
+/** A completed contract's result, parsed: a history is data like any other payload. */
+async function resultOf(handle: WorkflowHandle): Promise<{ state: ContractState; source: StateSource }> {
+  return { state: ContractState.parse(await handle.result()), source: 'result' };
+}
+
 /** A closed contract's final state: its result when it completed, else read from its history. */
 export async function finalState(
   handle: WorkflowHandle,
   executionStatus: string,
+  bundle: BundleSource,
 ): Promise<{ state: ContractState; source: StateSource }> {
-  if (executionStatus === 'COMPLETED') {
-    const result = (await handle.result()) as ContractState;
-    return { state: result, source: 'result' };
-  }
-  return contractStateFromHistory(await fetchDecodedHistory(handle), handle.workflowId);
+  if (executionStatus === 'COMPLETED') return resultOf(handle);
+  return contractStateFromHistory(await fetchDecodedHistory(handle), handle.workflowId, await bundle());
 }
 
 /**
  * A contract's state from its history alone: what `status`/`audit` can show when no worker is up to
  * answer a query (cancelled, terminated or failed runs, or a running one whose workers are down).
  */
-export async function contractStateWithoutWorker(handle: WorkflowHandle): Promise<ContractState> {
-  return contractStateFromHistory(await fetchDecodedHistory(handle), handle.workflowId).state;
+export async function contractStateWithoutWorker(
+  handle: WorkflowHandle,
+  bundle: BundleSource,
+): Promise<ContractState> {
+  return (
+    await contractStateFromHistory(await fetchDecodedHistory(handle), handle.workflowId, await bundle())
+  ).state;
 }
 
 /** A workflow's history with its payloads decoded by the handle's client codecs. */
@@ -87,6 +100,7 @@ export interface ListOptions {
 export async function listClosedContracts(
   client: Client,
   taskQueue: string,
+  bundle: BundleSource,
   opts: ListOptions = {},
 ): Promise<(ClosedContract & { history?: History })[]> {
   const infos: { workflowId: string; runId: string; status: string; start: Date; close: Date }[] = [];
@@ -114,9 +128,9 @@ export async function listClosedContracts(
     const history = opts.withHistory ? await fetchDecodedHistory(handle) : undefined;
     const { state, source } = history
       ? info.status === 'COMPLETED'
-        ? { state: (await handle.result()) as ContractState, source: 'result' as const }
-        : contractStateFromHistory(history, info.workflowId)
-      : await finalState(handle, info.status);
+        ? await resultOf(handle)
+        : await contractStateFromHistory(history, info.workflowId, await bundle())
+      : await finalState(handle, info.status, bundle);
     out.push({
       workflowId: info.workflowId,
       runId: info.runId,

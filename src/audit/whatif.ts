@@ -5,9 +5,9 @@ import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { PolicyEngine, type PolicySet } from '../governance/policy.js';
 import type { Agent } from '../shared/agent.js';
-import type { ContractState, Route, Standing } from '../shared/decision.js';
-import { decisionStandingsOf, startInputOf, trustFromStandings } from './fromHistory.js';
-import { listClosedContracts } from './source.js';
+import type { ContractState, PolicyResult, Route } from '../shared/decision.js';
+import { startInputOf, trustFromStandings } from './fromHistory.js';
+import { listClosedContracts, type BundleSource } from './source.js';
 
 export interface WhatIfRow {
   workflowId: string;
@@ -32,12 +32,10 @@ export interface WhatIfReport {
   rows: WhatIfRow[];
 }
 
-/** Standings from the history's policy step, else from the trail's policy event data. */
-function standingsOf(history: History, state: ContractState): Standing[] | undefined {
-  const fromHistory = decisionStandingsOf(history);
-  if (fromHistory) return fromHistory;
-  const data = state.trail.find((e) => e.step === 'policy')?.data as { standings?: Standing[] } | undefined;
-  return Array.isArray(data?.standings) ? data.standings : undefined;
+/** The contract's own policy decision as its trail recorded it (candidates, standings). */
+function decisionOf(state: ContractState): PolicyResult | undefined {
+  const decided = state.trail.find((e) => e.kind === 'decided');
+  return decided?.kind === 'decided' ? decided.data : undefined;
 }
 
 /** Re-decides one recorded contract under `engine`. Pure given its history and final state. */
@@ -49,13 +47,12 @@ export function replayDecision(
   state: ContractState,
 ): WhatIfRow {
   const old = state.decision;
-  const policyData = state.trail.find((e) => e.step === 'policy')?.data as
-    { candidates?: { agentId: string; permitted: boolean }[] } | undefined;
+  const decided = decisionOf(state);
   const base = {
     workflowId,
     oldRoute: old?.route ?? null,
     oldPolicyIds: old?.policyIds ?? [],
-    oldPermitted: policyData?.candidates?.filter((c) => c.permitted).map((c) => c.agentId) ?? null,
+    oldPermitted: decided?.candidates.filter((c) => c.permitted).map((c) => c.agentId) ?? null,
   };
   if (!state.classification) {
     return {
@@ -69,8 +66,7 @@ export function replayDecision(
     };
   }
   const { contract } = startInputOf(history);
-  const standings = standingsOf(history, state);
-  const trust = trustFromStandings(standings);
+  const trust = trustFromStandings(decided?.standings);
   const result = engine.evaluate({
     contract,
     classification: state.classification,
@@ -92,12 +88,13 @@ export function replayDecision(
 export async function whatIf(
   client: Client,
   taskQueue: string,
+  bundle: BundleSource,
   set: PolicySet,
   agents: readonly Agent[],
   last: number,
 ): Promise<WhatIfReport> {
   const engine = new PolicyEngine(set);
-  const contracts = await listClosedContracts(client, taskQueue, { last, withHistory: true });
+  const contracts = await listClosedContracts(client, taskQueue, bundle, { last, withHistory: true });
   const rows = contracts.map((c) => replayDecision(engine, agents, c.workflowId, c.history!, c.state));
   return {
     dir: set.dir,

@@ -20,7 +20,7 @@ import { isUnavailable } from './unavailable.js';
 
 const program = new Command('arbiter')
   .description('Policy-governed orchestration of AI agents on Temporal')
-  .version('0.1.0')
+  .version('0.2.0')
   .showHelpAfterError('(run `arbiter --help` for the command list)')
   .exitOverride();
 

@@ -8,13 +8,7 @@ import { AgentsFile } from '../shared/agent.js';
 import { Contract, Plan } from '../shared/contract.js';
 import { AreasFile, areasToPlan } from '../shared/areas.js';
 import { badInput } from '../shared/errors.js';
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(top level)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
-}
+import { problemsOf } from '../shared/problems.js';
 
 /** Parses text as JSON or YAML (by extension; YAML is a superset, so it is the fallback). */
 export function parseDocument(file: string, text: string): unknown {
@@ -55,7 +49,7 @@ export function validate<S extends z.ZodType>(
 ): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  const details = problemsOf(result.error);
   throw badInput(
     `${file}: invalid ${what} (${details.length} problem${details.length > 1 ? 's' : ''})`,
     details,

@@ -2,7 +2,7 @@
 // workflow: record an attempt's outcome, read an agent's snapshot or the standing decisions use,
 // claim a probe through a half-open circuit. Used by the ledger activities (with the worker's own
 // client) and by the client library (`Arbiter.agentSnapshot`), never by workflow code.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   breakerAt,
   canRoute,
@@ -18,7 +18,9 @@ import {
   snapshotQuery,
   type RecordOutcome,
 } from '../shared/ledgerMessages.js';
-import type { LedgerOptions, agentLedgerWorkflow } from '../workflows/agentLedger.js';
+import { WORKFLOW_TYPES } from '../shared/constants.js';
+import type { LedgerOptions } from '../shared/ledgerMessages.js';
+import type { agentLedgerWorkflow } from '../workflows/agentLedger.js';
 
 /** Records one outcome, starting the agent's ledger if it does not run yet (signal-with-start). */
 export async function recordOutcome(
@@ -27,19 +29,25 @@ export async function recordOutcome(
   req: RecordOutcome,
   options?: LedgerOptions,
 ): Promise<void> {
-  await client.workflow.signalWithStart<typeof agentLedgerWorkflow, [RecordOutcome]>('agentLedgerWorkflow', {
-    workflowId: ledgerWorkflowId(req.agentId, taskQueue),
-    taskQueue,
-    args: [{ agentId: req.agentId, ...(options ? { options } : {}) }],
-    signal: recordOutcomeSignal,
-    signalArgs: [req],
-    staticSummary: `trust ledger of agent ${req.agentId}`,
-    // Born with a published snapshot (the prior alone), so readers never need to query a new
-    // ledger before its first task has run; the ledger republishes once it applied the outcome.
-    memo: {
-      [SNAPSHOT_MEMO]: freshSnapshot(req.agentId, Date.now(), { ...DEFAULT_TRUST_PARAMS, ...options?.trust }),
+  await client.workflow.signalWithStart<typeof agentLedgerWorkflow, [RecordOutcome]>(
+    WORKFLOW_TYPES.agentLedger,
+    {
+      workflowId: ledgerWorkflowId(req.agentId, taskQueue),
+      taskQueue,
+      args: [{ agentId: req.agentId, ...(options ? { options } : {}) }],
+      signal: recordOutcomeSignal,
+      signalArgs: [req],
+      staticSummary: `trust ledger of agent ${req.agentId}`,
+      // Born with a published snapshot (the prior alone), so readers never need to query a new
+      // ledger before its first task has run; the ledger republishes once it applied the outcome.
+      memo: {
+        [SNAPSHOT_MEMO]: freshSnapshot(req.agentId, Date.now(), {
+          ...DEFAULT_TRUST_PARAMS,
+          ...options?.trust,
+        }),
+      },
     },
-  });
+  );
 }
 
 /**
@@ -49,9 +57,27 @@ export async function recordOutcome(
 export const SNAPSHOT_DEADLINE_MS = 15_000;
 
 /**
- * An agent's snapshot as of `now`; an agent without a ledger is fresh (probation, closed circuit).
- * Throws when no worker answers before the deadline.
+ * Reads an agent's ledger with `read` within `timeoutMs`; an agent without a ledger is fresh
+ * (probation, closed circuit). Throws when no answer comes before the deadline.
  */
+async function fromLedger(
+  client: Client,
+  taskQueue: string,
+  agentId: string,
+  now: number,
+  timeoutMs: number,
+  read: (ledger: WorkflowHandle) => Promise<AgentSnapshot>,
+): Promise<AgentSnapshot> {
+  const ledger = client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue));
+  try {
+    return await client.workflow.withDeadline(Date.now() + timeoutMs, () => read(ledger));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
+    throw err;
+  }
+}
+
+/** An agent's snapshot as of `now`, as its ledger computes it (a query: it needs a worker). */
 export async function readSnapshot(
   client: Client,
   taskQueue: string,
@@ -59,14 +85,9 @@ export async function readSnapshot(
   now: number,
   timeoutMs = SNAPSHOT_DEADLINE_MS,
 ): Promise<AgentSnapshot> {
-  try {
-    return await client.workflow.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue)).query(snapshotQuery, { now }),
-    );
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
-    throw err;
-  }
+  return fromLedger(client, taskQueue, agentId, now, timeoutMs, (ledger) =>
+    ledger.query(snapshotQuery, { now }),
+  );
 }
 
 /**
@@ -74,8 +95,8 @@ export async function readSnapshot(
  * that the server answers alone. A query needs the ledger's worker to run a workflow task; when
  * decisions run as local activities, that worker's workflow slots may all be held by the very
  * contracts waiting for the answer. It may trail the latest outcome by the ledger's next task,
- * which decisions tolerate (they already reuse a reading for seconds). Only a ledger that has not
- * published yet (started by an older build) is queried.
+ * which decisions tolerate (they already reuse a reading for seconds). A ledger that has not
+ * published yet is queried.
  */
 export async function readStanding(
   client: Client,
@@ -84,16 +105,10 @@ export async function readStanding(
   now: number,
   timeoutMs = SNAPSHOT_DEADLINE_MS,
 ): Promise<AgentSnapshot> {
-  const ledger = client.workflow.getHandle(ledgerWorkflowId(agentId, taskQueue));
-  try {
-    return await client.workflow.withDeadline(Date.now() + timeoutMs, async () => {
-      const published = (await ledger.describe()).memo?.[SNAPSHOT_MEMO] as AgentSnapshot | undefined;
-      return published ? asOf(published, now) : await ledger.query(snapshotQuery, { now });
-    });
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return freshSnapshot(agentId, now);
-    throw err;
-  }
+  return fromLedger(client, taskQueue, agentId, now, timeoutMs, async (ledger) => {
+    const published = (await ledger.describe()).memo?.[SNAPSHOT_MEMO] as AgentSnapshot | undefined;
+    return published ? asOf(published, now) : ledger.query(snapshotQuery, { now });
+  });
 }
 
 /**

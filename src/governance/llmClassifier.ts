@@ -6,7 +6,8 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { categorize } from '../llm/client.js';
 import type { Contract } from '../shared/contract.js';
-import type { Classification, ErrorCategory } from '../shared/decision.js';
+import type { Classification } from '../shared/decision.js';
+import type { ErrorCategory } from '../shared/failures.js';
 import { UNKNOWN_DOMAIN } from './classifier.js';
 
 /** A rules-only result when the LLM fails is capped here, so policy can send it to a human. */

@@ -1,7 +1,7 @@
 // One factory for every LLM call. `maxRetries: 0`: Temporal's retry policy owns retries, so a
 // call is never retried twice over, and every attempt is visible in the history.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, RateLimitError } from 'openai';
-import type { ErrorCategory } from '../shared/decision.js';
+import type { ErrorCategory } from '../shared/failures.js';
 
 export interface LlmSettings {
   baseURL?: string;

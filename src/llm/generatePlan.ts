@@ -10,7 +10,7 @@ import { fallbackPlan } from '../shared/plan.js';
 import { agentFailure } from '../shared/failures.js';
 import { ContractFields, Plan } from '../shared/contract.js';
 import type { Usage } from '../shared/decision.js';
-import { formatPath } from '../config/files.js';
+import { problemsOf } from '../shared/problems.js';
 import { categorize } from './client.js';
 
 // Lengths are bounded so a small local model (whose grammar enforces them) finishes its answer
@@ -151,7 +151,7 @@ function check(text: string, planId: string): string[] {
     return ['the answer is not JSON'];
   }
   const generated = GeneratedPlan.safeParse(json);
-  if (!generated.success) return generated.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  if (!generated.success) return problemsOf(generated.error);
   const plan = Plan.safeParse(normalize(generated.data, planId));
-  return plan.success ? [] : plan.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  return plan.success ? [] : problemsOf(plan.error);
 }

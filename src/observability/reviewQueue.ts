@@ -2,6 +2,7 @@
 // the review queue in Temporal's visibility store (one count query per task queue), and each limited
 // agent's backlog in its own task queue (DescribeTaskQueue stats).
 import { Client } from '@temporalio/client';
+import { equals, SEARCH_ATTRIBUTES as SA, WORKFLOW_TYPES } from '../shared/constants.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { queueDepth } from './queueDepth.js';
 import type { QueueCounter } from './arbiterMetrics.js';
@@ -17,10 +18,10 @@ const COUNT_TIMEOUT_MS = 2_000;
  */
 export function reviewQueueQuery(taskQueue: string): string {
   return [
-    `WorkflowType = "contractWorkflow"`,
-    `TaskQueue = "${taskQueue.replace(/"/g, '\\"')}"`,
-    `ArbiterRoute = "HUMAN_REVIEW"`,
-    `ExecutionStatus = "Running"`,
+    equals('WorkflowType', WORKFLOW_TYPES.contract),
+    equals('TaskQueue', taskQueue),
+    equals(SA.route, 'HUMAN_REVIEW'),
+    equals('ExecutionStatus', 'Running'),
   ].join(' AND ');
 }
 

@@ -66,6 +66,24 @@ export const Contract = ContractFields.superRefine((contract, ctx) => {
 });
 export type Contract = z.infer<typeof Contract>;
 
+/** What starts a contract's workflow: the contract, and what a plan adds to it. */
+export const ContractInput = z
+  .object({
+    contract: Contract,
+    planId: Slug.optional(),
+    /** Prerequisite outputs (plans), passed to the agent as its input. */
+    input: z.unknown().optional(),
+    /**
+     * Why a person must look before an agent runs, when a plan's routing says so (the `conditional`
+     * strategy). It adds a review to a contract policy routes to AGENT; it never removes one.
+     */
+    requireReview: z.array(z.string()).optional(),
+  })
+  .strict();
+export type ContractInput = z.infer<typeof ContractInput>;
+/** What a client may send: defaults (data class, empty lists) are filled in by the workflow. */
+export type ContractInputPayload = z.input<typeof ContractInput>;
+
 export const STRATEGIES = ['dependency-aware', 'sequential', 'parallel', 'conditional'] as const;
 
 export const Plan = z

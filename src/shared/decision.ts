@@ -1,7 +1,18 @@
-// What each step decides, as recorded in the workflow state and the audit trail (SPEC §1).
+// What each step of a contract decides, as the workflow records it (SPEC §1): one zod schema per
+// shape, types inferred. Workflow code imports this module for its types only (`import type`):
+// building these schemas is work the sandbox would otherwise repeat for every workflow it runs.
 import { z } from 'zod';
 import { Placement } from './agent.js';
-import type { ErrorCategory } from './failures.js';
+import { DataClass } from './contract.js';
+import { ERROR_CATEGORIES } from './failures.js';
+import { ReviewAnswer } from './messages.js';
+
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative().default(0),
+  outputTokens: z.number().int().nonnegative().default(0),
+  costUsd: z.number().nonnegative().default(0),
+});
+export type Usage = z.infer<typeof Usage>;
 
 export const CLASSIFY_METHODS = ['rules', 'llm', 'hybrid', 'fallback'] as const;
 export const Classification = z.object({
@@ -10,7 +21,7 @@ export const Classification = z.object({
   reasoning: z.array(z.string()),
   method: z.enum(CLASSIFY_METHODS),
   /** Tokens and cost of the LLM call, when the LLM was asked and answered. */
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }).optional(),
+  usage: Usage.optional(),
 });
 export type Classification = z.infer<typeof Classification>;
 
@@ -42,6 +53,13 @@ export const Standing = z.object({
 });
 export type Standing = z.infer<typeof Standing>;
 
+/** One level of a review's escalation chain: who is asked, and who may answer from then on. */
+export const ReviewLevel = z.object({
+  group: z.string(),
+  members: z.array(z.string()),
+});
+export type ReviewLevel = z.infer<typeof ReviewLevel>;
+
 /** The policy engine's answer before selection: who may do the work, and the route. */
 export const PolicyResult = z.object({
   route: Route,
@@ -51,25 +69,24 @@ export const PolicyResult = z.object({
   policyIds: z.array(z.string()),
   policyVersion: z.string(),
   reviewWithinMs: z.number().int().positive().optional(),
-  /** Measured trust the decision used, per agent (absent in runs decided before the ledger). */
+  /** Measured trust the decision used, per agent. */
   standings: z.array(Standing).optional(),
-  /** With HUMAN_REVIEW: who is asked, level by level, as deadlines pass. */
-  reviewChain: z.array(z.object({ group: z.string(), members: z.array(z.string()) })).optional(),
+  /** Who is asked, level by level, when a person must decide (review, or every agent failed). */
+  reviewChain: z.array(ReviewLevel).optional(),
 });
 export type PolicyResult = z.infer<typeof PolicyResult>;
+
+export const AgentScore = z.object({ agentId: z.string(), score: z.number(), reasons: z.array(z.string()) });
 
 export const Selection = z.object({
   agentId: z.string().nullable(),
   fallbacks: z.array(z.string()),
-  scores: z.array(z.object({ agentId: z.string(), score: z.number(), reasons: z.array(z.string()) })),
+  scores: z.array(AgentScore),
   timeoutsMs: z.record(z.string(), z.number()),
   /** Circuit state of the selected agent and fallbacks; half-open ones must claim a probe first. */
-  circuits: z.record(z.string(), z.enum(CIRCUITS)).optional(),
-  /**
-   * Where each agent's calls run (its own limited queue, in-process, or the main queue), decided
-   * here so the history records it. Absent in selections made before agent queues existed.
-   */
-  placement: z.record(z.string(), Placement).optional(),
+  circuits: z.record(z.string(), z.enum(CIRCUITS)),
+  /** Where each agent's calls run (its own limited queue, in-process, or the main queue). */
+  placement: z.record(z.string(), Placement),
 });
 export type Selection = z.infer<typeof Selection>;
 
@@ -84,90 +101,186 @@ export const Decision = z.object({
 });
 export type Decision = z.infer<typeof Decision>;
 
-export const Usage = z.object({
-  inputTokens: z.number().int().nonnegative().default(0),
-  outputTokens: z.number().int().nonnegative().default(0),
-  costUsd: z.number().nonnegative().default(0),
+const ErrorCategory = z.enum(ERROR_CATEGORIES);
+
+export const Attempt = z.object({
+  agentId: z.string(),
+  ok: z.boolean(),
+  errorCategory: ErrorCategory.optional(),
+  error: z.string().optional(),
+  latencyMs: z.number().optional(),
 });
-export type Usage = z.infer<typeof Usage>;
-
-export { ERROR_CATEGORIES, isErrorCategory, type ErrorCategory } from './failures.js';
-
-export interface Attempt {
-  agentId: string;
-  ok: boolean;
-  errorCategory?: ErrorCategory;
-  error?: string;
-  latencyMs?: number;
-}
-
-export interface AuditEvent {
-  at: string;
-  step:
-    | 'submitted'
-    | 'classify'
-    | 'policy'
-    | 'select'
-    | 'execute'
-    | 'validate'
-    | 'review'
-    | 'stage'
-    | 'cancel'
-    | 'outcome';
-  summary: string;
-  data?: unknown;
-}
+export type Attempt = z.infer<typeof Attempt>;
 
 export const OUTCOMES = ['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELLED'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export const Outcome = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof Outcome>;
 
-export type ContractStatus =
-  | 'classifying'
-  | 'deciding'
-  | 'awaiting-review'
-  | 'executing'
-  | 'completed'
-  | 'failed'
-  | 'rejected'
-  | 'cancelled';
+export const CONTRACT_STATUSES = [
+  'classifying',
+  'deciding',
+  'awaiting-review',
+  'executing',
+  'completed',
+  'failed',
+  'rejected',
+  'cancelled',
+] as const;
+export const ContractStatus = z.enum(CONTRACT_STATUSES);
+export type ContractStatus = z.infer<typeof ContractStatus>;
 
-export interface ReviewRecord {
-  decision: 'approve' | 'reject';
-  reviewer: string;
-  reason?: string;
-  agentId?: string;
-  at: string;
-  via: 'update' | 'signal' | 'timeout';
-}
+/** What a person is asked about: the contract itself, a pipeline stage, or a retry after failures. */
+export const REVIEW_SUBJECTS = ['contract', 'stage', 'escalation'] as const;
+export const ReviewSubject = z.enum(REVIEW_SUBJECTS);
+export type ReviewSubject = z.infer<typeof ReviewSubject>;
+
+/** A review's answer as recorded: the reviewer's, or the safe default when nobody answered. */
+export const ReviewRecord = ReviewAnswer.extend({
+  at: z.string(),
+  via: z.enum(['update', 'signal', 'timeout']),
+});
+export type ReviewRecord = z.infer<typeof ReviewRecord>;
+
+/** A review as it opens at one level of its chain (and again at each escalation). */
+export const ReviewOpened = z.object({
+  subject: ReviewSubject,
+  /** 0 for the first group asked; each escalation adds one. */
+  level: z.number().int().nonnegative(),
+  group: z.string(),
+  /** Everyone who may answer from now on (earlier levels keep their say). */
+  reviewers: z.array(z.string()),
+  deadline: z.string(),
+  why: z.array(z.string()),
+  /** Agents policy permits once a reviewer approves. */
+  permitted: z.array(z.string()),
+});
+export type ReviewOpened = z.infer<typeof ReviewOpened>;
+
+export const ReviewState = ReviewOpened.omit({ level: true }).extend({
+  requestedAt: z.string(),
+  answer: ReviewRecord.optional(),
+});
+export type ReviewState = z.infer<typeof ReviewState>;
+
+/** A pipeline stage as it ran (a stage sent back by a reviewer runs once per round). */
+export const StageRun = z.object({
+  id: z.string(),
+  role: z.string(),
+  round: z.number().int().positive(),
+  agentId: z.string().nullable(),
+  ok: z.boolean(),
+});
+export type StageRun = z.infer<typeof StageRun>;
+
+/** An agent call's trail label: `<contract>` or `<contract>/<stage> (<role>)`. */
+const label = z.string();
+
+/**
+ * The trail: every event a contract's run records, in order, each with a readable summary. The
+ * workflow records each event once; the contract's state is these events folded by `applyEvent`
+ * (trail.ts), live in the workflow and again when a history is read with no worker up.
+ */
+const event = <K extends string, S extends string, D extends z.ZodType>(kind: K, step: S, data: D) =>
+  z.object({ kind: z.literal(kind), step: z.literal(step), at: z.string(), summary: z.string(), data });
+
+export const TrailEvent = z.discriminatedUnion('kind', [
+  event(
+    'submitted',
+    'submitted',
+    z.object({
+      workflowId: z.string(),
+      contractId: z.string(),
+      title: z.string(),
+      planId: z.string().optional(),
+      dataClass: DataClass,
+    }),
+  ),
+  event('classified', 'classify', Classification),
+  event('decided', 'policy', PolicyResult),
+  /** A plan's routing asks for a person on top of policy (`ContractInput.requireReview`). */
+  event('review-required', 'review', z.object({ why: z.array(z.string()) })),
+  event('review-opened', 'review', ReviewOpened),
+  event('review-answered', 'review', ReviewRecord),
+  /** A signal whose payload could not be taken (malformed, or from someone who may not send it). */
+  event(
+    'signal-ignored',
+    'signal',
+    z.object({ signal: z.string(), problem: z.string(), payload: z.unknown() }),
+  ),
+  event('escalated', 'review', z.object({ reason: z.string() })),
+  event(
+    'selected',
+    'select',
+    z.object({
+      agentId: z.string().nullable(),
+      fallbacks: z.array(z.string()),
+      scores: z.array(AgentScore),
+      /** The pipeline stage it was selected for, if any. */
+      stage: z.string().optional(),
+      /** Selected again after a person approved a retry. */
+      retry: z.boolean().optional(),
+    }),
+  ),
+  event('probe', 'execute', z.object({ agentId: z.string(), granted: z.boolean(), label })),
+  event(
+    'agent-answered',
+    'execute',
+    z.object({ agentId: z.string(), label, latencyMs: z.number(), usage: Usage }),
+  ),
+  event(
+    'agent-failed',
+    'execute',
+    z.object({ agentId: z.string(), label, category: ErrorCategory, message: z.string() }),
+  ),
+  event(
+    'output-checked',
+    'validate',
+    z.object({ agentId: z.string(), errors: z.array(z.string()), hasSchema: z.boolean() }),
+  ),
+  /** An outcome (or a reviewer's verdict) that did not reach the agent's trust ledger. */
+  event(
+    'not-measured',
+    'execute',
+    z.object({ agentId: z.string(), message: z.string(), verdict: z.boolean().optional() }),
+  ),
+  event(
+    'stage-decided',
+    'stage',
+    z.object({ stage: z.string(), role: z.string(), afterReview: z.boolean(), policy: PolicyResult }),
+  ),
+  event('stage-finished', 'stage', StageRun),
+  event('sent-back', 'stage', z.object({ stage: z.string(), round: z.number().int(), feedback: z.string() })),
+  event('cancel-requested', 'cancel', z.object({ by: z.string().optional(), reason: z.string().optional() })),
+  event(
+    'finished',
+    'outcome',
+    z.object({ outcome: Outcome, reason: z.string().optional(), agentId: z.string().nullable().optional() }),
+  ),
+]);
+export type TrailEvent = z.infer<typeof TrailEvent>;
+export type TrailKind = TrailEvent['kind'];
+export type TrailStep = TrailEvent['step'];
+export type TrailData<K extends TrailKind> = Extract<TrailEvent, { kind: K }>['data'];
 
 /** The contract workflow's state: answered by the `state` query, returned as its result. */
-export interface ContractState {
-  workflowId: string;
-  contractId: string;
-  planId?: string;
-  title: string;
-  status: ContractStatus;
-  classification?: Classification;
-  decision?: Decision;
-  review?: {
-    requestedAt: string;
-    deadline: string;
-    why: string[];
-    /** Agents policy permits once a reviewer approves. */
-    permitted: string[];
-    /** The group asked now, and everyone who may answer at this level. */
-    group?: string;
-    reviewers?: string[];
-    answer?: ReviewRecord;
-  };
-  attempts: Attempt[];
-  agentId?: string;
-  output?: unknown;
-  validationErrors?: string[];
-  outcome?: Outcome;
-  reason?: string;
-  /** Pipeline stages as they ran (a stage sent back by a reviewer appears once per round). */
-  stages?: { id: string; role: string; round: number; agentId: string | null; ok: boolean }[];
-  usage: Usage;
-  trail: AuditEvent[];
-}
+export const ContractState = z.object({
+  workflowId: z.string(),
+  contractId: z.string(),
+  planId: z.string().optional(),
+  title: z.string(),
+  status: ContractStatus,
+  classification: Classification.optional(),
+  decision: Decision.optional(),
+  review: ReviewState.optional(),
+  attempts: z.array(Attempt),
+  agentId: z.string().optional(),
+  /** The work product; not part of the trail (the trail records decisions, not deliverables). */
+  output: z.unknown().optional(),
+  validationErrors: z.array(z.string()).optional(),
+  outcome: Outcome.optional(),
+  reason: z.string().optional(),
+  stages: z.array(StageRun).optional(),
+  usage: Usage,
+  trail: z.array(TrailEvent),
+});
+export type ContractState = z.infer<typeof ContractState>;

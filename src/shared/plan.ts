@@ -1,28 +1,19 @@
-// The plan workflow's state, as answered by its `state` query and returned as its result.
-import type { Plan } from './contract.js';
-import type { Outcome, Route } from './decision.js';
+// The plan workflow's input and state, as answered by its `state` query and returned as its result.
+import { z } from 'zod';
+import { Plan, Slug } from './contract.js';
 import { slugify } from './slug.js';
 
-export type NodeStatus =
-  'pending' | 'running' | 'awaiting-review' | 'succeeded' | 'failed' | 'rejected' | 'skipped' | 'cancelled';
-
-export interface PlanNode {
-  id: string;
-  workflowId: string;
-  dependsOn: string[];
-  status: NodeStatus;
-  outcome?: Outcome;
-  route?: Route;
-  agentId?: string;
-  domain?: string;
-  costUsd: number;
-  /** Why it failed, was rejected or skipped (`DEPENDENCY_FAILED: <id>` for skips). */
-  reason?: string;
-  /** Conditional plans: how policy said this contract runs, decided before it started. */
-  routing?: PlanRouting;
-  /** While `awaiting-review` (filled in by `arbiter status`): why, and until when. */
-  review?: { why: string[]; deadline: string };
-}
+export const NODE_STATUSES = [
+  'pending',
+  'running',
+  'awaiting-review',
+  'succeeded',
+  'failed',
+  'rejected',
+  'skipped',
+  'cancelled',
+] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 /** How a contract of a conditional plan runs: alongside others, one at a time, or after a person. */
 export const PLAN_MODES = ['parallel', 'sequential', 'human-review'] as const;
@@ -32,14 +23,77 @@ export const PLAN_ROUTES = ['PARALLEL', 'SEQUENTIAL', 'HUMAN_REVIEW'] as const;
 export type PlanRoute = (typeof PLAN_ROUTES)[number];
 
 /** One routing decision of a conditional plan, as Cedar made it (see policies/plans.cedar). */
-export interface PlanRouting {
-  mode: PlanMode;
-  policyIds: string[];
-  explanation: string[];
-  policyVersion: string;
+export const PlanRouting = z.object({
+  mode: z.enum(PLAN_MODES),
+  policyIds: z.array(z.string()),
+  explanation: z.array(z.string()),
+  policyVersion: z.string(),
   /** The rules' classification the decision saw (no LLM: routing must be cheap and repeatable). */
-  domain: string;
-}
+  domain: z.string(),
+});
+export type PlanRouting = z.infer<typeof PlanRouting>;
+
+export const PlanNode = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  dependsOn: z.array(z.string()),
+  status: z.enum(NODE_STATUSES),
+  outcome: z.enum(['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELLED']).optional(),
+  route: z.enum(['AGENT', 'HUMAN_REVIEW', 'REJECT']).optional(),
+  agentId: z.string().optional(),
+  domain: z.string().optional(),
+  costUsd: z.number(),
+  /** Why it failed, was rejected or skipped (`DEPENDENCY_FAILED: <id>` for skips). */
+  reason: z.string().optional(),
+  /** Conditional plans: how policy said this contract runs, decided before it started. */
+  routing: PlanRouting.optional(),
+  /** While `awaiting-review` (filled in by `arbiter status`): why, and until when. */
+  review: z.object({ why: z.array(z.string()), deadline: z.string() }).optional(),
+});
+export type PlanNode = z.infer<typeof PlanNode>;
+
+/** How a plan made from a request in words was written, and why it fell back if it did. */
+export const Generation = z
+  .object({
+    prompt: z.string(),
+    method: z.enum(['llm', 'fallback']),
+    reason: z.string().optional(),
+    attempts: z.number().int().nonnegative(),
+    costUsd: z.number().nonnegative().optional(),
+  })
+  .strict();
+export type Generation = z.infer<typeof Generation>;
+
+/** What starts a plan's workflow (and what each continue-as-new carries to the next run). */
+export const PlanInput = z
+  .object({
+    plan: Plan,
+    /** State carried over a continue-as-new: where every node stands, and outputs still needed. */
+    carried: z
+      .object({
+        nodes: z.array(PlanNode),
+        outputs: z.record(z.string(), z.unknown()),
+        costUsd: z.number(),
+        runs: z.number().int().positive(),
+      })
+      .optional(),
+    /** Roll over to a fresh run past this many history events (Temporal's own hint also counts). */
+    rollOverAfterEvents: z.number().int().positive().optional(),
+    /** Set when the plan was generated from a request in words (see request.ts). */
+    generation: Generation.optional(),
+  })
+  .strict();
+export type PlanInput = z.infer<typeof PlanInput>;
+export type PlanInputPayload = z.input<typeof PlanInput>;
+
+/** A request in words: the text, and the plan id it becomes. */
+export const RequestInput = z
+  .object({
+    prompt: z.string().trim().min(1, { error: 'the request is empty; describe the work to do' }),
+    planId: Slug,
+  })
+  .strict();
+export type RequestInput = z.infer<typeof RequestInput>;
 
 /** The progress summary a running plan keeps in its memo: what `status` shows without a query. */
 export interface PlanProgress extends Pick<
@@ -88,18 +142,14 @@ export interface PlanState {
   maxParallel: number;
   status: 'generating' | 'running' | 'completed' | 'cancelled';
   /** For a plan generated from a request in words: how, and why it fell back if it did. */
-  generation?: {
-    prompt: string;
-    method: 'llm' | 'fallback';
-    reason?: string;
-    attempts: number;
-    costUsd?: number;
-  };
+  generation?: Generation;
   nodes: PlanNode[];
   costUsd: number;
   /** How many workflow runs the plan has used (continue-as-new keeps big plans' histories small). */
   runs: number;
   cancelReason?: string;
+  /** Signals whose payload could not be taken: ignored, and recorded here. */
+  ignoredSignals?: { signal: string; problem: string }[];
   /**
    * Set when the plan was too busy to answer within `arbiter status`'s deadline: the counts from its
    * progress memo stand in for the per-node detail (`nodes` is then empty).

@@ -2,38 +2,13 @@
 // evidence"). Pure functions only: no Temporal, no I/O, no clock — every function that depends on
 // time takes `now` (ms since the epoch) — so the ledger workflow, activities and the CLI all share
 // this one definition and the workflow stays replay-safe.
-import type { ErrorCategory } from './decision.js';
+import type { ErrorCategory } from './failures.js';
+import type { BreakerParams, BreakerState, OutcomeRecord, TrustParams } from './ledgerMessages.js';
 
-/** One measured attempt of an agent, as the contract workflow saw it. */
-export interface Outcome {
-  /** When the attempt finished (ms since the epoch). */
-  at: number;
-  /** The agent answered and its output passed validation. */
-  ok: boolean;
-  category?: ErrorCategory;
-  /** A short reason for a failure, shown by `arbiter agents`. */
-  error?: string;
-  latencyMs?: number;
-  costUsd?: number;
-  /** A human reviewer's later verdict on the output; a rejection counts as a failure. */
-  reviewerVerdict?: 'approved' | 'rejected';
-}
-/** Alias for callers that also import decision.ts's contract-level `Outcome`. */
-export type AgentOutcome = Outcome;
+export type { BreakerParams, BreakerState, TrustParams };
 
-export interface TrustParams {
-  /** Beta prior pseudo-counts: Beta(1, 1) is "know nothing". */
-  priorSuccesses: number;
-  priorFailures: number;
-  /** Age at which an outcome counts half; old glory fades, old failures are forgiven. */
-  halfLifeMs: number;
-  /** One-sided normal quantile of the lower bound (1.645 ≈ the 5th percentile). */
-  z: number;
-  /** An agent with fewer weighted outcomes than this is on probation. */
-  probationOutcomes: number;
-  /** Outcomes kept per agent; older ones are dropped (their weight is negligible by then). */
-  maxOutcomes: number;
-}
+/** One measured attempt of an agent, as the ledger keeps it (schema: ledgerMessages.ts). */
+export type Outcome = OutcomeRecord;
 
 export const DEFAULT_TRUST_PARAMS: TrustParams = {
   priorSuccesses: 1,
@@ -43,18 +18,6 @@ export const DEFAULT_TRUST_PARAMS: TrustParams = {
   probationOutcomes: 5,
   maxOutcomes: 200,
 };
-
-export interface BreakerParams {
-  /** Failures within `windowMs` that open the circuit. */
-  failureThreshold: number;
-  windowMs: number;
-  /** How long an open circuit refuses traffic before one probe is let through. */
-  coolDownMs: number;
-  /** Each failed probe doubles the cool-down, up to this many times the base. */
-  maxCoolDownFactor: number;
-  /** A probe that never reports back stops blocking others after this long. */
-  probeTimeoutMs: number;
-}
 
 export const DEFAULT_BREAKER_PARAMS: BreakerParams = {
   failureThreshold: 5,
@@ -198,11 +161,6 @@ export function stats(outcomes: readonly Outcome[], recentErrors = 5): OutcomeSt
 // ---------------------------------------------------------------------------------------------
 // Circuit breaker. `open` carries the time it may be probed, so `canRoute` needs no parameters and
 // the transition open → half-open is a pure function of the clock (nobody has to fire a timer).
-
-export type BreakerState =
-  | { state: 'closed'; failures: number[] }
-  | { state: 'open'; openedAt: number; retryAt: number; reopens: number }
-  | { state: 'half-open'; reopens: number; probe?: { id: string; at: number; timeoutAt: number } };
 
 export const CLOSED: BreakerState = { state: 'closed', failures: [] };
 

@@ -6,8 +6,8 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
-  patched,
   setHandler,
+  sleep,
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,53 +20,29 @@ import {
   DEFAULT_TRUST_PARAMS,
   snapshotOf,
   type BreakerParams,
-  type BreakerState,
-  type Outcome,
   type TrustParams,
 } from '../shared/trust.js';
 import {
   claimProbeUpdate,
+  LedgerInput,
   RecordOutcome,
+  type LedgerState,
   recordOutcomeSignal,
   SNAPSHOT_MEMO,
   snapshotQuery,
 } from '../shared/ledgerMessages.js';
-
-/** What a ledger carries from one run to the next over continue-as-new. */
-export interface LedgerState {
-  outcomes: Outcome[];
-  breaker: BreakerState;
-  /** Recent outcome ids, oldest first: an at-least-once sender that signals twice counts once. */
-  seen: string[];
-  /** Signals refused as malformed or addressed to another agent. */
-  refused: number;
-}
-
-export interface LedgerOptions {
-  trust?: Partial<TrustParams>;
-  breaker?: Partial<BreakerParams>;
-  /** Messages handled before the run continues as new (history stays small). */
-  continueAfter?: number;
-}
-
-export interface LedgerInput {
-  agentId: string;
-  options?: LedgerOptions;
-  /** Set only by continue-as-new. */
-  state?: LedgerState;
-}
+import { invalidPayload } from '../shared/problems.js';
 
 const CONTINUE_AFTER = 1_000;
-/** An idle ledger republishes its snapshot this often, so readers see trust fade and circuits cool. */
-const REFRESH_IDLE_SNAPSHOT = '1 hour';
+/** A ledger republishes its snapshot this often, so readers see trust fade and circuits cool. */
+const REFRESH_SNAPSHOT = '1 hour';
 /** Retried deliveries arrive close together; a window this long is ample for deduplication. */
 const SEEN_KEPT = 2_000;
 
-export async function agentLedgerWorkflow({
-  agentId,
-  options = {},
-  state: carried,
-}: LedgerInput): Promise<void> {
+export async function agentLedgerWorkflow(payload: LedgerInput): Promise<void> {
+  const parsed = LedgerInput.safeParse(payload);
+  if (!parsed.success) throw invalidPayload('agent ledger input', parsed.error);
+  const { agentId, options = {}, state: carried } = parsed.data;
   const trust: TrustParams = { ...DEFAULT_TRUST_PARAMS, ...options.trust };
   const breaker: BreakerParams = { ...DEFAULT_BREAKER_PARAMS, ...options.breaker };
   const continueAfter = options.continueAfter ?? CONTINUE_AFTER;
@@ -121,26 +97,27 @@ export async function agentLedgerWorkflow({
 
   const mustRoll = () => handled >= continueAfter || workflowInfo().continueAsNewSuggested;
   const snapshot = () => snapshotOf(agentId, state.outcomes, state.breaker, now(), trust);
-  // Ledgers recorded before the published snapshot existed replay with the query alone.
-  const publishes = patched('ledger-memo');
-  if (publishes) {
-    // Publish the snapshot whenever it changed, at most once per workflow task, and refresh it
-    // now and then while idle: trust fades with time even when nothing new is recorded.
-    let published = -1;
-    while (!mustRoll()) {
-      if (published !== changes) {
-        upsertMemo({ [SNAPSHOT_MEMO]: snapshot() });
-        published = changes;
-      }
-      const seen = changes;
-      if (!(await condition(() => changes !== seen || mustRoll(), REFRESH_IDLE_SNAPSHOT))) changes += 1;
+  // Refresh the published snapshot now and then even when nothing new is recorded: trust fades
+  // with time. One long-lived timer, not one per message (a timer per message cost two history
+  // events for every outcome recorded).
+  void (async () => {
+    for (;;) {
+      await sleep(REFRESH_SNAPSHOT);
+      changes += 1;
     }
+  })();
+  // Publish the snapshot whenever it changed, at most once per workflow task.
+  let published = -1;
+  while (!mustRoll()) {
+    if (published !== changes) {
+      upsertMemo({ [SNAPSHOT_MEMO]: snapshot() });
+      published = changes;
+    }
+    const seen = changes;
+    await condition(() => changes !== seen || mustRoll());
   }
-  await condition(mustRoll);
   await condition(allHandlersFinished);
   // The next run starts with the snapshot published, so readers never find a ledger without one.
-  const next = makeContinueAsNewFunc<typeof agentLedgerWorkflow>(
-    publishes ? { memo: { [SNAPSHOT_MEMO]: snapshot() } } : {},
-  );
+  const next = makeContinueAsNewFunc<typeof agentLedgerWorkflow>({ memo: { [SNAPSHOT_MEMO]: snapshot() } });
   await next({ agentId, options, state });
 }

@@ -11,7 +11,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -22,11 +21,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { contractWorkflowId } from '../shared/constants.js';
-import type { Plan } from '../shared/contract.js';
-import { cancelReasonSignal, planStateQuery, type CancelRequest } from '../shared/messages.js';
+import type { ContractInputPayload } from '../shared/contract.js';
+import { cancelReasonSignal, CancelRequest, planStateQuery } from '../shared/messages.js';
+import { invalidPayload, problemsOf } from '../shared/problems.js';
 import {
   dependentsCount,
   isSettled,
+  PlanInput,
+  type PlanInputPayload,
   progressOf,
   PROGRESS_MEMO,
   routingBatches,
@@ -37,23 +39,13 @@ import {
   type PlanState,
 } from '../shared/plan.js';
 import type { ContractState } from '../shared/decision.js';
-import { contractWorkflow, type ContractInput } from './contract.js';
+import { contractWorkflow } from './contract/index.js';
 import { topologicalOrder } from '../shared/graph.js';
 
-const { routeContracts } = proxyActivities<Activities>({
+const { decideRunModes } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 5 },
 });
-
-export interface PlanInput {
-  plan: Plan;
-  /** State carried over a continue-as-new: where every node stands, and outputs still needed. */
-  carried?: { nodes: PlanNode[]; outputs: Record<string, unknown>; costUsd: number; runs: number };
-  /** Roll over to a fresh run past this many history events (Temporal's own hint also counts). */
-  rollOverAfterEvents?: number;
-  /** Set when the plan was generated from a request in words (see request.ts). */
-  generation?: PlanState['generation'];
-}
 
 /** Far below Temporal's 51,200-event limit, so a huge plan never comes near it. */
 const ROLL_OVER_AFTER_EVENTS = 10_000;
@@ -69,12 +61,10 @@ const statusOf = (s: ContractState): NodeStatus =>
         ? 'cancelled'
         : 'failed';
 
-export async function planWorkflow({
-  plan,
-  carried,
-  rollOverAfterEvents,
-  generation,
-}: PlanInput): Promise<PlanState> {
+export async function planWorkflow(payload: PlanInputPayload): Promise<PlanState> {
+  const parsed = PlanInput.safeParse(payload);
+  if (!parsed.success) throw invalidPayload('plan workflow input', parsed.error);
+  const { plan, carried, rollOverAfterEvents, generation } = parsed.data;
   const order = topologicalOrder(plan.contracts);
   const contracts = new Map(plan.contracts.map((c) => [c.id, c]));
   const state: PlanState = {
@@ -105,14 +95,14 @@ export async function planWorkflow({
   const mustRollOver = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > limit;
   let cancel: CancelRequest | undefined;
   setHandler(planStateQuery, () => state);
-  setHandler(cancelReasonSignal, (req) => {
-    cancel = req;
+  setHandler(cancelReasonSignal, (payload) => {
+    const request = CancelRequest.safeParse(payload);
+    if (request.success) cancel = request.data;
+    else {
+      const problem = problemsOf(request.error).join('; ');
+      (state.ignoredSignals ??= []).push({ signal: 'cancel-reason', problem });
+    }
   });
-  // Runs recorded before these existed replay without them: they cancelled their children through
-  // the scope (the children recorded only "cancelled") and kept no progress memo.
-  const forwardsCancel = patched('plan-forwards-cancel');
-  const keepsProgress = patched('plan-progress-memo');
-
   let changes = 0;
   const isActive = (n: PlanNode) => n.status === 'running' || n.status === 'awaiting-review';
   const running = () => state.nodes.filter(isActive).length;
@@ -128,7 +118,6 @@ export async function planWorkflow({
    * change inside that window is flushed by one timer, never by one timer per change.
    */
   const flushProgress = () => {
-    if (!keepsProgress) return;
     const progress = progressOf(state, new Date().toISOString());
     const key = JSON.stringify(progress.counts);
     if (key === flushedKey) return;
@@ -173,7 +162,11 @@ export async function planWorkflow({
       node.dependsOn.length > 0
         ? Object.fromEntries(node.dependsOn.map((d) => [d, outputs.get(d)]))
         : undefined;
-    const args: ContractInput = { contract, planId: plan.id, ...(input === undefined ? {} : { input }) };
+    const args: ContractInputPayload = {
+      contract,
+      planId: plan.id,
+      ...(input === undefined ? {} : { input }),
+    };
     // Policy routed it to a person: the contract waits for a review, with policy's reasons, before
     // any agent runs (even where its own policies would send it straight to an agent).
     if (node.routing?.mode === 'human-review') args.requireReview = node.routing.explanation;
@@ -195,9 +188,9 @@ export async function planWorkflow({
       }
     };
     try {
-      // Forwarding: the plan itself cancels its children (after telling them who and why), so
-      // they must not be cancelled by the plan's scope first.
-      const result = forwardsCancel ? await CancellationScope.nonCancellable(runChild) : await runChild();
+      // The plan itself cancels its children (after telling them who and why), so they must not be
+      // cancelled by the plan's scope first.
+      const result = await CancellationScope.nonCancellable(runChild);
       node.status = statusOf(result);
       node.outcome = result.outcome;
       if (result.decision) node.route = result.decision.route;
@@ -210,8 +203,8 @@ export async function planWorkflow({
     } catch (err) {
       if (isCancellation(err)) {
         node.status = 'cancelled';
-        const why = cancel ?? (forwardsCancel ? byThePlan : undefined);
-        node.reason = why ? `cancelled by ${why.by}: ${why.reason}` : 'cancelled';
+        const why = cancel ?? byThePlan;
+        node.reason = `cancelled by ${why.by}: ${why.reason}`;
       } else {
         node.status = 'failed';
         node.reason = err instanceof Error ? err.message : String(err);
@@ -226,9 +219,8 @@ export async function planWorkflow({
 
   /**
    * Conditional plans: one routing decision per contract, before any starts (in batches, so a
-   * 1,000-contract plan adds a handful of activities). Only `conditional` plans make these calls,
-   * and no run before this build could be conditional (submit refused it), so no patch is needed.
-   * A routing that fails after its retries sends the contracts to a person: unknown means review.
+   * 1,000-contract plan adds a handful of activities). A routing that fails after its retries
+   * sends the contracts to a person: unknown means review.
    */
   const routeAll = async () => {
     const unrouted = state.nodes.filter((n) => !n.routing && n.status === 'pending');
@@ -241,7 +233,7 @@ export async function planWorkflow({
       }));
       let routed: PlanRouting[];
       try {
-        routed = await routeContracts.executeWithOptions(
+        routed = await decideRunModes.executeWithOptions(
           {
             startToCloseTimeout: '30s',
             retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 5 },
@@ -295,23 +287,21 @@ export async function planWorkflow({
   } catch (err) {
     if (!isCancellation(err)) throw err;
     await CancellationScope.nonCancellable(async () => {
-      if (forwardsCancel) {
-        // Each running child first hears who cancelled and why, then is cancelled: the signal is
-        // in its history before the cancellation, so its trail names them, whatever the timing.
-        const why = cancel ?? byThePlan;
-        await Promise.all(
-          state.nodes.filter(isActive).map(async (n) => {
-            if (!(await started.get(n.id))) return;
-            const child = getExternalWorkflowHandle(n.workflowId);
-            try {
-              await child.signal(cancelReasonSignal, why);
-              await child.cancel();
-            } catch {
-              // It ended on its own in the meantime; its own result is recorded by launch().
-            }
-          }),
-        );
-      }
+      // Each running child first hears who cancelled and why, then is cancelled: the signal is
+      // in its history before the cancellation, so its trail names them, whatever the timing.
+      const why = cancel ?? byThePlan;
+      await Promise.all(
+        state.nodes.filter(isActive).map(async (n) => {
+          if (!(await started.get(n.id))) return;
+          const child = getExternalWorkflowHandle(n.workflowId);
+          try {
+            await child.signal(cancelReasonSignal, why);
+            await child.cancel();
+          } catch {
+            // It ended on its own in the meantime; its own result is recorded by launch().
+          }
+        }),
+      );
       // Wait for each child to record its end.
       await Promise.all(inFlight);
       for (const node of state.nodes) {

@@ -11,21 +11,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { WORKFLOW_TYPES } from '../shared/constants.js';
 import { planStateQuery } from '../shared/messages.js';
-import { fallbackPlan, type PlanState } from '../shared/plan.js';
+import { fallbackPlan, RequestInput, type PlanState } from '../shared/plan.js';
+import { invalidPayload } from '../shared/problems.js';
 import type { planWorkflow } from './plan.js';
-
-export interface RequestInput {
-  prompt: string;
-  planId: string;
-}
 
 // Two LLM calls at most, each bounded by ARBITER_LLM_TIMEOUT_MS; model problems degrade inside
 // the activity, so retries here are for the worker itself failing.
 const GENERATE = { startToCloseTimeout: '5m', retry: { initialInterval: '2s', maximumAttempts: 3 } };
 const { generatePlan } = proxyActivities<Activities>(GENERATE);
 
-export async function requestWorkflow({ prompt, planId }: RequestInput): Promise<PlanState> {
+export async function requestWorkflow(payload: RequestInput): Promise<PlanState> {
+  const parsed = RequestInput.safeParse(payload);
+  if (!parsed.success) throw invalidPayload('request workflow input', parsed.error);
+  const { prompt, planId } = parsed.data;
   const state: PlanState = {
     kind: 'plan',
     workflowId: workflowInfo().workflowId,
@@ -39,7 +39,7 @@ export async function requestWorkflow({ prompt, planId }: RequestInput): Promise
     runs: 1,
   };
   setHandler(planStateQuery, () => state);
-  const run = makeContinueAsNewFunc<typeof planWorkflow>({ workflowType: 'planWorkflow' });
+  const run = makeContinueAsNewFunc<typeof planWorkflow>({ workflowType: WORKFLOW_TYPES.plan });
   try {
     const g = await generatePlan.executeWithOptions({ ...GENERATE, summary: 'generate the plan' }, [
       { prompt, planId },

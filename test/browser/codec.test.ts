@@ -76,7 +76,7 @@ describe.skipIf('missing' in chromiumPath)('Temporal Web UI with encrypted paylo
         nc,
       );
       await worker.runUntil(async () => {
-        await arbiter.processContract(contract);
+        await arbiter.submitContract(contract);
         expect((await arbiter.contractResult(workflowId)).outcome).toBe('SUCCEEDED');
       });
     } finally {

@@ -44,9 +44,9 @@ describe.skipIf('missing' in chromiumPath)('Temporal Web UI', () => {
     const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     try {
       await withWorker(config, async () => {
-        await arbiter.processContract(done);
+        await arbiter.submitContract(done);
         await arbiter.contractResult(`contract/${done.id}`);
-        await arbiter.processContract(waiting);
+        await arbiter.submitContract(waiting);
         await expect
           .poll(async () => (await arbiter.contractStatus(`contract/${waiting.id}`)).status, {
             timeout: 30_000,

@@ -35,8 +35,8 @@ beforeAll(async () => {
   const analytics = loadContract(repoFile('examples/contracts/analytics-dashboard.yaml'));
   const pii = loadContract(repoFile('examples/contracts/patient-records.yaml'));
   await Promise.all([
-    ...succeededIds.map((id) => client.processContract({ ...analytics, id })),
-    client.processContract({ ...pii, id: rejectedId }),
+    ...succeededIds.map((id) => client.submitContract({ ...analytics, id })),
+    client.submitContract({ ...pii, id: rejectedId }),
   ]);
   const outcomes = await Promise.all([...succeededIds, rejectedId].map((id) => client.contractResult(id)));
   expect(outcomes.map((s) => s.outcome)).toEqual([
@@ -202,7 +202,7 @@ describe('audit without a worker', () => {
         const forecast = loadContract(repoFile('examples/contracts/quarterly-forecast.yaml'));
         const id = `obs-cancel-${suffix}`;
         await withWorker(other, async () => {
-          await c.processContract({ ...forecast, id });
+          await c.submitContract({ ...forecast, id });
           // Wait until it asks for review, then cancel it.
           for (let i = 0; i < 100 && (await c.contractStatus(id)).status !== 'awaiting-review'; i++) {
             await new Promise((r) => setTimeout(r, 100));
@@ -212,7 +212,11 @@ describe('audit without a worker', () => {
         });
         // No worker now: the history alone tells what happened.
         const handle = await c.resolve(id);
-        const { state } = contractStateFromHistory(await fetchDecodedHistory(handle), handle.workflowId);
+        const { state } = await contractStateFromHistory(
+          await fetchDecodedHistory(handle),
+          handle.workflowId,
+          await c.workflowBundle(),
+        );
         expect(state).toMatchObject({
           outcome: 'CANCELLED',
           status: 'cancelled',

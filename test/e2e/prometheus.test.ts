@@ -66,9 +66,9 @@ beforeAll(async () => {
   client = await Arbiter.connect(config);
 
   const load = (name: string) => loadContract(repoFile(`examples/contracts/${name}.yaml`));
-  await client.processContract({ ...load('analytics-dashboard'), id: ids.ok });
-  await client.processContract({ ...load('patient-records'), id: ids.pii });
-  await client.processContract({ ...load('quarterly-forecast'), id: ids.review });
+  await client.submitContract({ ...load('analytics-dashboard'), id: ids.ok });
+  await client.submitContract({ ...load('patient-records'), id: ids.pii });
+  await client.submitContract({ ...load('quarterly-forecast'), id: ids.review });
   expect((await client.contractResult(ids.ok)).outcome).toBe('SUCCEEDED');
   expect((await client.contractResult(ids.pii)).outcome).toBe('REJECTED');
   for (let i = 0; i < 600 && (await client.contractStatus(ids.review)).status !== 'awaiting-review'; i++) {
@@ -214,7 +214,7 @@ describe('`arbiter metrics` resource use', () => {
     try {
       await main.runUntil(async () => {
         for (let i = 0; i < 3; i++)
-          await submitter.processContract({ ...contract, id: `paced-${suffix}-${i}` });
+          await submitter.submitContract({ ...contract, id: `paced-${suffix}-${i}` });
         await expect
           .poll(async () => sample(await scrape(), 'arbiter_agent_queue_backlog', queue), {
             timeout: 60_000,

@@ -22,7 +22,7 @@ it('approve with no worker running exits 1 with what to do, and the answer lands
   const id = `no-worker-${Date.now().toString(36)}`;
   const contract = loadContract(repoFile('examples/contracts/quarterly-forecast.yaml'));
   await withWorker(config, async () => {
-    await client.processContract({ ...contract, id });
+    await client.submitContract({ ...contract, id });
     await expect
       .poll(async () => (await client.contractStatus(id)).status, { timeout: 30_000 })
       .toBe('awaiting-review');

@@ -89,7 +89,7 @@ describe('OpenTelemetry tracing', () => {
 
   it('exports the submission, the workflow and its activities as one trace', async () => {
     const contract = loadContract(repoFile('examples/contracts/analytics-dashboard.yaml'));
-    await client.processContract({ ...contract, id });
+    await client.submitContract({ ...contract, id });
     expect((await client.contractResult(id)).outcome).toBe('SUCCEEDED');
 
     const names = () => spans().map((s) => s.name);

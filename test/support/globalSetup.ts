@@ -27,6 +27,8 @@ export async function setup(project: TestProject): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-bundle-'));
   const workflowBundlePath = join(dir, 'workflows.js');
   writeFileSync(workflowBundlePath, bundle.code);
+  // Every process the tests start (CLI commands replaying histories) reuses this bundle.
+  process.env.ARBITER_WORKFLOW_BUNDLE = workflowBundlePath;
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', workflowBundlePath);
 }

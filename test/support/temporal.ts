@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
+import { liveTrailSink } from '../../src/audit/replay.js';
 import type { LedgerLink } from '../../src/activities/ledger.js';
 import { loadDeps } from '../../src/activities/deps.js';
 import { loadConfig, type Config } from '../../src/config/settings.js';
@@ -69,6 +70,7 @@ export async function withWorker<T>(config: Config, fn: () => Promise<T>, link: 
       taskQueue: config.taskQueue,
       activities: createActivities(loadDeps(config), link),
       workflowBundle: { codePath: inject('workflowBundlePath') },
+      sinks: liveTrailSink,
     });
     return await worker.runUntil(fn);
   } finally {

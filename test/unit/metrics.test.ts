@@ -12,12 +12,45 @@ import {
   type MetricsContract,
 } from '../../src/audit/metrics.js';
 import { loadConfig } from '../../src/config/settings.js';
-import type { AuditEvent, ContractState } from '../../src/shared/decision.js';
+import type { ContractState, TrailEvent } from '../../src/shared/decision.js';
+import { trailEvent } from '../../src/shared/trail.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
-const trail = (...steps: AuditEvent['step'][]): AuditEvent[] =>
-  steps.map((step) => ({ at: iso(0), step, summary: step }));
+/** A plausible event for each step a trail may have (metrics only look at which steps are there). */
+const EVENTS = {
+  submitted: trailEvent(
+    'submitted',
+    { workflowId: 'w', contractId: 'c', title: 't', dataClass: 'internal' },
+    iso(0),
+  ),
+  classify: trailEvent(
+    'classified',
+    { domain: 'data', confidence: 0.9, reasoning: [], method: 'rules' },
+    iso(0),
+  ),
+  policy: trailEvent(
+    'decided',
+    {
+      route: 'AGENT',
+      permitted: ['analyst'],
+      candidates: [],
+      explanation: [],
+      policyIds: [],
+      policyVersion: 'v1',
+    },
+    iso(0),
+  ),
+  select: trailEvent('selected', { agentId: 'analyst', fallbacks: [], scores: [] }, iso(0)),
+  execute: trailEvent(
+    'agent-answered',
+    { agentId: 'analyst', label: 'c', latencyMs: 5, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+    iso(0),
+  ),
+  validate: trailEvent('output-checked', { agentId: 'analyst', errors: [], hasSchema: true }, iso(0)),
+  outcome: trailEvent('finished', { outcome: 'SUCCEEDED' }, iso(0)),
+} satisfies Partial<Record<TrailEvent['step'], TrailEvent>>;
+const trail = (...steps: (keyof typeof EVENTS)[]): TrailEvent[] => steps.map((step) => EVENTS[step]);
 
 function succeeded(i: number, extra: Partial<ContractState> = {}): ContractState {
   return {

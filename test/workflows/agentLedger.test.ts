@@ -14,7 +14,8 @@ import {
   SNAPSHOT_MEMO,
   type RecordOutcome,
 } from '../../src/shared/ledgerMessages.js';
-import type { LedgerOptions, agentLedgerWorkflow } from '../../src/workflows/agentLedger.js';
+import type { LedgerOptions } from '../../src/shared/ledgerMessages.js';
+import type { agentLedgerWorkflow } from '../../src/workflows/agentLedger.js';
 import { clientFor, testConfig, withWorker } from '../support/temporal.js';
 
 let config: Config;
@@ -89,7 +90,7 @@ describe('agent ledger workflow', () => {
         await acts.recordAgentOutcome({ agentId: id, outcomeId: 'w/0', outcome: ok() });
         const [snap] = await acts.agentSnapshots({ agentIds: [id] });
         expect(snap).toMatchObject({ agentId: id, outcomes: 1, recorded: true });
-        expect(await acts.claimAgentRoute({ agentId: id, claimId: 'c' })).toBe(true);
+        expect(await acts.claimCircuitProbe({ agentId: id, claimId: 'c' })).toBe(true);
       });
     } finally {
       await native.close();

@@ -203,8 +203,9 @@ describe('contract workflow', () => {
     expect(state.outcome).toBe('SUCCEEDED');
     expect(state.agentId).toBe('other');
     expect(state.review?.answer).toMatchObject({ decision: 'approve', reviewer: 'alice', via: 'update' });
+    const ignored = state.trail.filter((e) => e.kind === 'signal-ignored').map((e) => e.summary);
+    expect(ignored).toEqual(['ignored a review signal: reviewer must name who answers']);
     const reviewNotes = state.trail.filter((e) => e.step === 'review').map((e) => e.summary);
-    expect(reviewNotes.some((s) => s.startsWith('ignored a review signal'))).toBe(true);
     expect(reviewNotes.some((s) => s.includes('approve by alice'))).toBe(true);
   });
 
@@ -283,7 +284,17 @@ describe('multi-agent pipeline', () => {
     // The writer's output (the work product) carries the analysis it was given.
     const output = state.output as { inputs: { previous: Record<string, unknown> } };
     expect(Object.keys(output.inputs.previous)).toEqual(['analysis']);
-    expect(state.trail.filter((e) => e.step === 'stage')).toHaveLength(4);
+    // Each stage: its policy decision, then who delivered it.
+    expect(state.trail.filter((e) => e.step === 'stage').map((e) => e.summary)).toEqual([
+      expect.stringMatching(/^research \(researcher\): AGENT \[/),
+      'research (researcher) round 1: delivered by scout',
+      expect.stringMatching(/^analysis \(analyzer\): AGENT \[/),
+      'analysis (analyzer) round 1: delivered by crunch',
+      expect.stringMatching(/^brief \(writer\): AGENT \[/),
+      'brief (writer) round 1: delivered by crunch',
+      expect.stringMatching(/^review \(reviewer\): AGENT \[/),
+      'review (reviewer) round 1: delivered by judge',
+    ]);
   });
 
   it('lets a reviewer send the work back, a bounded number of times', async () => {

@@ -28,7 +28,7 @@ afterAll(async () => {
 const unique = (id: string) => `${id}-${Date.now().toString(36)}`;
 
 async function runPlan(plan: Plan): Promise<PlanState> {
-  const { workflowId } = await arbiter.processPlan(plan);
+  const { workflowId } = await arbiter.submitPlan(plan);
   const state = await arbiter.result(workflowId);
   if (!isPlanState(state)) throw new Error('expected a plan state');
   return state;
@@ -152,7 +152,7 @@ describe('plan workflow', () => {
       ],
     });
     await withWorker(config, async () => {
-      const { workflowId } = await arbiter.processPlan(plan);
+      const { workflowId } = await arbiter.submitPlan(plan);
       const child = `plan/${plan.id}/needs-review`;
       await expect
         .poll(async () => (await arbiter.contractStatus(child).catch(() => undefined))?.status, {
@@ -187,7 +187,7 @@ describe('plan workflow', () => {
     });
     const workflowId = `plan/${plan.id}`;
     await withWorker(config, async () => {
-      await arbiter.processPlan(plan);
+      await arbiter.submitPlan(plan);
       await expect
         .poll(
           async () => {
@@ -222,7 +222,7 @@ describe('plan workflow', () => {
     });
     const workflowId = `plan/${plan.id}`;
     await withWorker(config, async () => {
-      await arbiter.processPlan(plan);
+      await arbiter.submitPlan(plan);
       await expect
         .poll(
           async () => {

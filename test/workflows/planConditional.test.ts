@@ -38,7 +38,7 @@ describe('conditional plan', () => {
     const workflowId = `plan/${plan.id}`;
     const migration = `${workflowId}/migration`;
     await withWorker(config, async () => {
-      await arbiter.processPlan(plan);
+      await arbiter.submitPlan(plan);
 
       // The migration waits for a person, and the plan's status says so (not just "running").
       await expect
@@ -100,7 +100,7 @@ describe('conditional plan', () => {
     plan.id = unique('conditional-cancel');
     const workflowId = `plan/${plan.id}`;
     await withWorker(config, async () => {
-      await arbiter.processPlan(plan);
+      await arbiter.submitPlan(plan);
       await expect
         .poll(async () => (await planNodes(workflowId).catch(() => undefined))?.migration?.status, {
           timeout: 30_000,

@@ -52,10 +52,9 @@ describe('request workflow', () => {
     ]);
     const id = `gen-${Date.now().toString(36)}`;
     const state = await withLlm(llm, async () => {
-      const { workflowId, started } = await arbiter.orchestrateFromClientPrompt(
-        'Build a social media analytics platform',
-        { id },
-      );
+      const { workflowId, started } = await arbiter.submitRequest('Build a social media analytics platform', {
+        id,
+      });
       expect({ workflowId, started }).toEqual({ workflowId: `plan/${id}`, started: true });
       return (await arbiter.result(workflowId)) as PlanState;
     });
@@ -73,10 +72,7 @@ describe('request workflow', () => {
     const llm = await startFakeLlm('server-error');
     const id = `down-${Date.now().toString(36)}`;
     await withLlm(llm, async () => {
-      const { workflowId } = await arbiter.orchestrateFromClientPrompt(
-        'Plan the quarterly revenue forecast',
-        { id },
-      );
+      const { workflowId } = await arbiter.submitRequest('Plan the quarterly revenue forecast', { id });
       await expect
         .poll(
           async () => (await arbiter.status(workflowId).catch(() => undefined)) as PlanState | undefined,
@@ -104,6 +100,6 @@ describe('request workflow', () => {
   });
 
   it('refuses an empty request before anything starts', async () => {
-    await expect(arbiter.orchestrateFromClientPrompt('   ')).rejects.toThrow(/request is empty/);
+    await expect(arbiter.submitRequest('   ')).rejects.toThrow(/request is empty/);
   });
 });

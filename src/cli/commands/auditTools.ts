@@ -17,7 +17,12 @@ export interface AuditExportOptions {
 export async function auditExport(opts: AuditExportOptions): Promise<void> {
   const since = opts.since !== undefined ? parseSince(opts.since) : undefined;
   await withClient(async (arbiter) => {
-    const lines = await exportAudit(arbiter.client, arbiter.config.taskQueue, since ? { since } : {});
+    const lines = await exportAudit(
+      arbiter.client,
+      arbiter.config.taskQueue,
+      arbiter.workflowBundle,
+      since ? { since } : {},
+    );
     if (opts.out) {
       writeFileSync(opts.out, lines.join(''));
       process.stderr.write(

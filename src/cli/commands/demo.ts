@@ -76,7 +76,7 @@ export function registerDemo(program: Command): void {
           .filter((f) => /\.ya?ml$/.test(f))
           .sort();
         // The seed's request in words: the local model turns it into a plan while the rest runs.
-        const request = await arbiter.orchestrateFromClientPrompt(SAMPLE_REQUEST, { id: `request-${run}` });
+        const request = await arbiter.submitRequest(SAMPLE_REQUEST, { id: `request-${run}` });
         say(`Request "${SAMPLE_REQUEST}" -> ${request.workflowId}: the LLM is writing its contracts...`);
         // The local model serves one request at a time: let it write the plan before the
         // contracts below ask it to classify anything.
@@ -86,7 +86,7 @@ export function registerDemo(program: Command): void {
         for (const f of files) {
           const contract = loadContract(join(examples, f));
           contract.id = `${contract.id}-${run}`;
-          const { workflowId } = await arbiter.processContract(contract);
+          const { workflowId } = await arbiter.submitContract(contract);
           ids.push(workflowId);
           say(`  started ${workflowId}`);
         }
@@ -124,7 +124,7 @@ export function registerDemo(program: Command): void {
         say(
           `Plan ${plan.id}: ${plan.contracts.length} contracts, dependency-aware (examples/plans/social-analytics.yaml)`,
         );
-        const { workflowId: planWorkflowId } = await arbiter.processPlan(plan);
+        const { workflowId: planWorkflowId } = await arbiter.submitPlan(plan);
         const planState = await arbiter.result(planWorkflowId);
         if (isPlanState(planState)) for (const line of planLines(planState)) say(`  ${line}`);
         say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, planWorkflowId)}`);

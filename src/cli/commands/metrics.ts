@@ -51,7 +51,10 @@ export async function metrics(opts: { since?: string; workerMetrics?: string }):
     const { client, config } = arbiter;
     const [closed, worker] = await Promise.all([
       // Histories too: events and activity executions per contract are read from them.
-      listClosedContracts(client, config.taskQueue, { withHistory: true, ...(since ? { since } : {}) }),
+      listClosedContracts(client, config.taskQueue, arbiter.workflowBundle, {
+        withHistory: true,
+        ...(since ? { since } : {}),
+      }),
       workerResources(config, opts.workerMetrics),
     ]);
     const contracts = closed.map(({ history, ...c }) => ({

@@ -3,6 +3,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { appendRating, parseScore, type Rating } from '../../audit/ratings.js';
+import { WORKFLOW_TYPES } from '../../shared/constants.js';
 import { ArbiterError } from '../../shared/errors.js';
 import { withClient } from '../context.js';
 import { printJson } from '../output.js';
@@ -19,7 +20,7 @@ export async function rate(id: string, opts: RateOptions): Promise<Rating> {
   return withClient(async (arbiter) => {
     const handle = await arbiter.resolve(id);
     const { type } = await handle.describe();
-    if (type !== 'contractWorkflow') {
+    if (type !== WORKFLOW_TYPES.contract) {
       throw new ArbiterError('NOT_FOUND', `${handle.workflowId} is a plan; rate each of its contracts`);
     }
     const rating: Rating = {

@@ -52,10 +52,10 @@ async function submit(opts: SubmitOptions): Promise<number> {
   }
   return withClient(async (arbiter) => {
     const submitted = !submission
-      ? await arbiter.orchestrateFromClientPrompt(opts.prompt ?? '', id?.data ? { id: id.data } : {})
+      ? await arbiter.submitRequest(opts.prompt ?? '', id?.data ? { id: id.data } : {})
       : submission.kind === 'plan'
-        ? await arbiter.processPlan(submission.plan)
-        : await arbiter.processContract(submission.contract);
+        ? await arbiter.submitPlan(submission.plan)
+        : await arbiter.submitContract(submission.contract);
     const link = webUiLink(uiBaseFromEnv(), arbiter.config.namespace, submitted.workflowId);
     if (!opts.json) {
       process.stderr.write(

@@ -30,7 +30,9 @@ export async function policyWhatIf(dir: string, opts: WhatIfOptions = {}): Promi
   const last = parseLast(opts.last);
   const set = loadPolicySet(dir);
   const agents = loadAgents(loadConfig().agentsFile).agents;
-  return withClient((arbiter) => whatIf(arbiter.client, arbiter.config.taskQueue, set, agents, last));
+  return withClient((arbiter) =>
+    whatIf(arbiter.client, arbiter.config.taskQueue, arbiter.workflowBundle, set, agents, last),
+  );
 }
 
 /** Adds `what-if` to the `policy` command group. */

@@ -12,9 +12,9 @@ export interface RouteRequest {
   items: { contract: Contract; dependentsCount: number }[];
 }
 
-export const routeActivities = (deps: Deps) => ({
+export const runModeActivities = (deps: Deps) => ({
   /** One routing decision per contract, in the order given. In process: microseconds each. */
-  async routeContracts(req: RouteRequest): Promise<PlanRouting[]> {
+  async decideRunModes(req: RouteRequest): Promise<PlanRouting[]> {
     return Promise.resolve(
       req.items.map(({ contract, dependentsCount }) =>
         deps.policy.routeInPlan({
