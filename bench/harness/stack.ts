@@ -80,21 +80,21 @@ export class Stack {
     return arbiter;
   }
 
+  /** Runs `fn` with an Arbiter client for `config` on this stack's server, closed after it. */
+  async withArbiter<T>(config: Config, fn: (arbiter: Arbiter) => Promise<T>): Promise<T> {
+    const arbiter = await Arbiter.connect({ ...config, address: this.address });
+    try {
+      return await fn(arbiter);
+    } finally {
+      await arbiter.close();
+    }
+  }
+
   async close(): Promise<void> {
     for (const w of this.workers) w.worker.shutdown();
     await Promise.allSettled(this.workers.map((w) => w.running));
     for (const client of this.clients) await client.close();
     await this.connection.close();
     await this.server?.stop();
-  }
-}
-
-/** Runs `fn` with an Arbiter client for `config`, closed after it. */
-export async function withArbiter<T>(config: Config, fn: (arbiter: Arbiter) => Promise<T>): Promise<T> {
-  const arbiter = await Arbiter.connect(config);
-  try {
-    return await fn(arbiter);
-  } finally {
-    await arbiter.close();
   }
 }

@@ -8,7 +8,6 @@ import { AGENTS_YAML, type Bench } from '../harness/bench.js';
 import { measureLoad, type LoadResult } from '../harness/load.js';
 import type { Scenario } from '../harness/scenario.js';
 import { leverCounts, log, POOL_MAX_CONCURRENT } from '../harness/settings.js';
-import { withArbiter } from '../harness/stack.js';
 import { spawnWorkers } from '../harness/workerProcesses.js';
 import { contractWorkload } from '../harness/workloads.js';
 import { fmt, perThousand, ratio } from '../stats.js';
@@ -53,7 +52,7 @@ async function measureWorkers(
   try {
     const name = `S, ${agent === 'pool' ? 'agent pool, ' : ''}${workers} worker process${workers > 1 ? 'es' : ''}`;
     const cpuBefore = processes.cpuSeconds();
-    const result = await withArbiter({ ...config, taskQueue }, (scaled) =>
+    const result = await bench.stack.withArbiter({ ...config, taskQueue }, (scaled) =>
       measureLoad(bench, contractWorkload(name, scaled), leverCounts(bench.counts)),
     );
     const cpu = processes.cpuSeconds() - cpuBefore;

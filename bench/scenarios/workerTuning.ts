@@ -3,7 +3,6 @@
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { leversPart, measureLever, type LeverResult } from '../harness/levers.js';
 import type { Scenario } from '../harness/scenario.js';
-import { withArbiter } from '../harness/stack.js';
 import { contractWorkload } from '../harness/workloads.js';
 import { contract } from './contract.js';
 
@@ -46,7 +45,7 @@ export const workerTuning: Scenario<LeverResult[]> = {
       await bench.stack.startArbiterWorker({ ...bench.setup, config }, tuning.options);
       const lever = tuning.lever(bench.arbiterWorker.options);
       levers.push(
-        await withArbiter(config, (arbiter) =>
+        await bench.stack.withArbiter(config, (arbiter) =>
           measureLever(bench, lever, contractWorkload(tuning.name, arbiter), S),
         ),
       );
