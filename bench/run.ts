@@ -5,12 +5,13 @@
 // cross-scenario ratios and targets from summary.ts): a markdown report on stdout, in
 // bench/results/latest.md, and every figure in bench/results/<timestamp>.json.
 //
-// Adding a scenario (say bench/scenarios/cluster.ts): export a `Scenario` (harness/scenario.ts)
-// with a `key` for its results, `run(bench, results)` to measure, and `report(result)` for its
-// rows and tables (rows of the main table or the levers table use their ids; a table of its own
-// is printed after the standard ones) and its own targets. Then import it here and add it to
-// SCENARIOS where it should run. Give it a `flag: '--cluster'` to run it only when asked: every
-// scenario's flag is accepted on the command line, any other flag is refused.
+// Adding a scenario (say bench/scenarios/cluster.ts): export a `Scenario` (harness/scenario.ts):
+// a `key` for its results, `run(bench, results)` to measure on the shared set-up (earlier
+// scenarios' results at hand), and `report(result)` for its rows (in the main or the levers table,
+// by their ids), tables of its own (printed after the standard ones) and targets. Then import it
+// here and add it to SCENARIOS where it should run. With `flag: '--cluster'` it runs only when
+// that flag is given, after the scenarios before it in the list; the flags of all scenarios are
+// accepted on the command line and any other is refused (exit 2).
 import { withBench } from './harness/bench.js';
 import { gc, loadAverage, machine } from './harness/resources.js';
 import { Results, type Scenario } from './harness/scenario.js';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     };
   });
   const { part, phases } = summary(results);
-  const parts = [part, ...selected.map((s) => s.report(results.get(s), results))];
+  const parts = [part, ...selected.map((s) => s.report(results.get(s)))];
   const figures = {
     counts: countsFor(quick),
     startConcurrency: START_CONCURRENCY,

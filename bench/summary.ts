@@ -20,38 +20,30 @@ export interface Phase extends Settled {
 /** Least-squares growth of settled RSS and main heap per 1,000 workflows (MB). */
 function growthPer1k(points: (Settled & { workflows: number })[]) {
   const xs = points.map((x) => x.workflows);
-  return {
-    rss:
-      slope(
-        xs,
-        points.map((x) => x.rssMb),
-      ) * 1000,
-    heap:
-      slope(
-        xs,
-        points.map((x) => x.heapUsedMb),
-      ) * 1000,
-  };
+  const per1k = (ys: number[]) => slope(xs, ys) * 1000;
+  return { rss: per1k(points.map((x) => x.rssMb)), heap: per1k(points.map((x) => x.heapUsedMb)) };
 }
 
 /**
  * Settled memory after each phase of the main worker process, before the levers: the baselines
- * (the bench worker) and then S and the plans (the Arbiter worker, warm from the end of S on).
+ * (on the bench worker), then S and the plans (on the Arbiter worker, `warm` from the end of S on).
  */
 function memoryPhases(results: Results): { phases: Phase[]; warm: Phase[] } {
   const { B0, B0local } = results.get(baselines);
-  const S = results.get(contract);
+  const bare = [B0, B0local];
   const runs = [
-    ...[B0, B0local, S].map((s) => ({ after: s.name, workflows: s.workflows, settled: s.settledAfter })),
-    ...results.get(plans).map((p) => ({
-      after: `DAG-${p.contracts}`,
-      workflows: p.contracts + 1,
-      settled: p.settledAfter,
+    ...[...bare, results.get(contract)].map((s) => ({
+      after: s.name,
+      workflows: s.workflows,
+      ...s.settledAfter,
     })),
+    ...results
+      .get(plans)
+      .map((p) => ({ after: `DAG-${p.contracts}`, workflows: p.contracts + 1, ...p.settledAfter })),
   ];
   let total = 0;
-  const phases = runs.map((r) => ({ after: r.after, workflows: (total += r.workflows), ...r.settled }));
-  return { phases, warm: phases.slice(phases.findIndex((p) => p.after === S.name)) };
+  const phases = runs.map((r) => ({ ...r, workflows: (total += r.workflows) }));
+  return { phases, warm: phases.slice(bare.length) };
 }
 
 const reported = (measure: string, value: number): Target => ({

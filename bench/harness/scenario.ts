@@ -12,7 +12,7 @@ export interface Scenario<R = unknown> {
   /** Measures; earlier scenarios' results (the S it is compared with, say) are in `results`. */
   run(bench: Bench, results: Results): Promise<R>;
   /** Its rows and tables in the report, and its own targets. */
-  report(result: R, results: Results): Part;
+  report(result: R): Part;
 }
 
 /** The results of the scenarios run so far, each found by its scenario. */
@@ -21,10 +21,6 @@ export class Results {
 
   set<R>(scenario: Scenario<R>, result: R): void {
     this.byKey.set(scenario.key, result);
-  }
-
-  has(scenario: Scenario<unknown>): boolean {
-    return this.byKey.has(scenario.key);
   }
 
   get<R>(scenario: Scenario<R>): R {
