@@ -1,19 +1,19 @@
-// Horizontal scale: the same governed contract (S) served by one and by two separate `arbiter
-// worker` processes polling one task queue, as an operator would add capacity. Separate processes,
-// not two Worker objects in the bench's own process, because a worker's workflow code runs on one
-// JavaScript thread: the second process is what adds a second thread.
+// Separate `arbiter worker` processes polling one task queue, as an operator adds capacity: started
+// with the bench's settings, awaited until the server sees them poll, stopped gracefully.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { processCpuSeconds } from './resources.js';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
-const bin = fileURLToPath(new URL('../bin/arbiter.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/arbiter.js', import.meta.url));
 
 export interface WorkerProcesses {
-  pids: number[];
+  /** CPU seconds the processes have used so far, together. */
+  cpuSeconds(): number;
   /** SIGTERM (graceful: in-flight work finishes or is handed back), then wait for the exits. */
   stop(): Promise<void>;
 }
@@ -83,5 +83,6 @@ export async function spawnWorkers(
     }
     await sleep(250);
   }
-  return { pids: children.map((c) => c.pid ?? 0), stop };
+  const cpuSeconds = () => children.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
+  return { cpuSeconds, stop };
 }
