@@ -16,7 +16,7 @@ import type { Agent } from '../shared/agent.js';
 import { parseDuration } from '../shared/duration.js';
 import { agentFailure } from '../shared/failures.js';
 import { costOf } from '../shared/pricing.js';
-import { toolLoopBounds, type ToolServer } from '../shared/tools.js';
+import { DEFAULT_TIMEOUT_MS, toolLoopBounds, type ToolServer } from '../shared/tools.js';
 import {
   CallToolInput,
   DecideToolCallInput,
@@ -216,7 +216,7 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
     return server;
   }
 
-  const timeoutOf = (server: ToolServer): number => parseDuration(server.timeout) ?? 30_000;
+  const timeoutOf = (server: ToolServer): number => parseDuration(server.timeout) ?? DEFAULT_TIMEOUT_MS;
 
   return {
     /** The agent's servers -> the tools it may offer (narrowed by allow), each with its policy flags. */

@@ -25,6 +25,11 @@ export const DiscoveredTool = z.object({
   hints: ToolHints,
   operatorAnnotated: z.boolean(),
   costPerCallUsd: z.number().nonnegative(),
+  /**
+   * The server's bound on one request (agents.yaml `timeout`). A call step connects (at most this
+   * long) and calls (at most this long again), so its activity timeout should exceed twice this.
+   */
+  timeoutMs: z.number().int().positive(),
 });
 export type DiscoveredTool = z.infer<typeof DiscoveredTool>;
 
@@ -208,6 +213,10 @@ export const toolCallKey = (workflowId: string, turn: number, callId: string): s
  */
 export const toolAttempts = (tool: Pick<DiscoveredTool, 'hints'>): number =>
   tool.hints.readOnly || tool.hints.idempotent ? 3 : 1;
+
+/** A call step's activity timeout: connecting and calling may each take the server's timeout. */
+export const callToolTimeoutMs = (tool: Pick<DiscoveredTool, 'timeoutMs'>): number =>
+  2 * tool.timeoutMs + 5_000;
 
 /** UTF-8 size of a text, computed without Node (workflow-safe). */
 export function utf8Bytes(text: string): number {

@@ -43,7 +43,7 @@ export const ToolServer = z
     allow: z.array(z.string().min(1)).min(1, { error: 'allow needs at least one tool name' }).optional(),
     /** What one call costs, as the operator declares it; counted against the contract's budget. */
     costPerCallUsd: z.number().nonnegative().default(0),
-    /** One call's bound (connecting, discovery and each tool call). */
+    /** One request's bound (connecting, listing tools, each tool call). */
     timeout: Duration.default('30s'),
     /** Operator statements per tool name that replace the server's claimed annotations. */
     annotations: z.record(z.string().min(1), ToolHintsOverride).optional(),
@@ -91,6 +91,9 @@ export const ToolServers = z
       seen.add(s.id);
     });
   });
+
+/** A tool server's request bound when its `timeout` cannot be read (the schema's default). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The agent loop's hard bounds; each is enforced by the loop, never estimated. */
 export const TOOL_LOOP_DEFAULTS = { maxTurns: 8, maxToolCalls: 16, maxToolResultBytes: 32_768 } as const;

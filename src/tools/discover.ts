@@ -2,7 +2,8 @@
 // flags policy decides on. Descriptions and schemas come from the server and go to the model; the
 // flags are read cautiously from the server's claims unless the operator stated them.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { hintsOf, ToolClaims, type ToolServer } from '../shared/tools.js';
+import { parseDuration } from '../shared/duration.js';
+import { DEFAULT_TIMEOUT_MS, hintsOf, ToolClaims, type ToolServer } from '../shared/tools.js';
 import type { DiscoveredServer, DiscoveredTool } from '../shared/toolSteps.js';
 
 /** A server listing more pages than this is cut off (a loop guard against a misbehaving server). */
@@ -66,6 +67,7 @@ export function describeTool(server: ToolServer, tool: Listed): Omit<DiscoveredT
     hints: hintsOf(claims, override),
     operatorAnnotated: override !== undefined,
     costPerCallUsd: server.costPerCallUsd,
+    timeoutMs: parseDuration(server.timeout) ?? DEFAULT_TIMEOUT_MS,
   };
 }
 

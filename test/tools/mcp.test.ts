@@ -96,12 +96,13 @@ describe('discovering tools', () => {
   it('offers only what allow names, and says which allowed names the server lacks', async () => {
     const acts = activitiesFor([
       toolAgent('reader', {
-        tools: [stdioEntry(folder, { allow: ['read_file', 'list_files', 'read_everything'] })],
+        tools: [stdioEntry(folder, { allow: ['read_file', 'list_files', 'read_everything'], timeout: '5s' })],
       }),
     ]);
     const found = await acts.discoverTools({ agentId: 'reader' });
     expect(found.tools.map((t) => t.name).sort()).toEqual(['list_files', 'read_file']);
     expect(found.servers[0]).toMatchObject({ offered: 6, kept: 2, notOffered: ['read_everything'] });
+    expect(found.tools.map((t) => t.timeoutMs)).toEqual([5_000, 5_000]);
   });
 
   it('takes the operator’s statement about a tool over its server’s claim', async () => {
