@@ -2,11 +2,14 @@
 // allow-list narrowing, calls that run once per idempotency key, the result size cap, and the
 // connection pool — against the repo's real MCP server (examples/mcp/files-server.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toolActivities } from '../../src/activities/tools.js';
 import { ToolServer } from '../../src/shared/tools.js';
+import { callMcpTool } from '../../src/tools/call.js';
 import { ToolConnections } from '../../src/tools/connections.js';
 import { serverEnv } from '../../src/tools/transport.js';
 import {
@@ -291,5 +294,58 @@ describe('connections', () => {
     // Unused, it is closed.
     while (pool.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(pool.size).toBe(0);
+  });
+});
+
+describe('cancelling a call', () => {
+  it('aborts the running call and tells the server, which stops its own work', async () => {
+    // A web page that never answers, and notices when its caller gives up.
+    let asked = 0;
+    let dropped = 0;
+    const hanging = createServer((req) => {
+      asked += 1;
+      req.socket.on('close', () => (dropped += 1));
+    });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/slow`;
+    try {
+      const folder = filesFolder();
+      const pool = new ToolConnections();
+      pools.push(pool);
+      const server = ToolServer.parse(stdioEntry(folder));
+      const abort = new AbortController();
+      const call = pool.use(
+        server,
+        'cancel-test',
+        ({ client }) =>
+          callMcpTool(
+            client,
+            'fetch_url',
+            { url },
+            {
+              timeoutMs: 120_000,
+              signal: abort.signal,
+              idempotencyKey: 'k-slow',
+              maxBytes: 1_000,
+            },
+          ),
+        { timeoutMs: 20_000, signal: abort.signal },
+      );
+      const outcome = call.then(
+        () => 'finished',
+        (err: Error) => err.message,
+      );
+      const deadline = Date.now() + 60_000;
+      while (asked === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(asked).toBe(1);
+      abort.abort();
+      expect(await outcome).toContain('aborted');
+      // The MCP cancellation reaches the server, whose fetch is aborted in turn.
+      while (dropped === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(dropped).toBe(1);
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 });
