@@ -49,7 +49,7 @@ export function bareWorkload(
 export function contractWorkload(name: string, arbiter: Arbiter): Workload {
   return {
     name,
-    start: async (id) => (await arbiter.processContract(benchContract(id))).workflowId,
+    start: async (id) => (await arbiter.submitContract(benchContract(id))).workflowId,
     done: async (wid) =>
       expectSucceeded(wid, (await arbiter.client.workflow.getHandle(wid).result()) as ContractState),
   };

@@ -1,4 +1,4 @@
-// DAG-n: `Arbiter.processPlan` of a seeded layered DAG of S contracts (dependency-aware, maxParallel
+// DAG-n: `Arbiter.submitPlan` of a seeded layered DAG of S contracts (dependency-aware, maxParallel
 // 100), with the plan's status asked for while it runs (planStatus.ts). 1,000 only in full runs.
 import type { Plan, PlanState } from '../../src/client.js';
 import { contractWorkflowId, planWorkflowId } from '../../src/shared/constants.js';
@@ -51,7 +51,7 @@ function benchPlan(n: number): Plan {
 async function runPlan(bench: Bench, plan: Plan) {
   const interval = pollIntervalMs(plan.contracts.length, bench.counts.statusPolls);
   return metered(bench.serverPid, async () => {
-    await bench.arbiter.processPlan(plan);
+    await bench.arbiter.submitPlan(plan);
     const handle = bench.client.workflow.getHandle(planWorkflowId(plan.id));
     const ended = handle.result().then((r) => r as PlanState);
     const statusMs = await statusWhileRunning(bench.arbiter, plan.id, ended, interval);

@@ -6,6 +6,7 @@ import { generateActivities } from './generate.js';
 import { ledgerActivities, type LedgerLink } from './ledger.js';
 import { policyActivities } from './policy.js';
 import { runModeActivities } from './runModes.js';
+import { toolActivities } from './tools.js';
 
 /** `link` overrides how ledgers are reached (default: the running activity's own client). */
 export function createActivities(deps: Deps, link: LedgerLink = {}) {
@@ -17,6 +18,7 @@ export function createActivities(deps: Deps, link: LedgerLink = {}) {
     ...auditActivities(deps),
     ...ledgerActivities(deps, link),
     ...runModeActivities(deps),
+    ...toolActivities(deps),
   };
 }
 

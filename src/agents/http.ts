@@ -7,14 +7,16 @@
 // (checked before any request; redirects are not followed); the answer is validated before use.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { HOSTS_ENV, hostAllowed } from '../config/hosts.js';
 import { agentFailure } from '../shared/failures.js';
 import type { AgentCall, AgentResult } from './types.js';
 
-export const HOSTS_ENV = 'ARBITER_AGENT_HOSTS';
 export const TIMESTAMP_HEADER = 'x-arbiter-timestamp';
 export const SIGNATURE_HEADER = 'x-arbiter-signature';
 export const DEFAULT_TOLERANCE_MS = 5 * 60_000;
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+export { HOSTS_ENV, hostAllowed };
 
 const Answer = z.object({
   output: z.json(),
@@ -54,29 +56,6 @@ export function verifySignature(
   const expected = Buffer.from(sign(secret, timestamp, body));
   const given = Buffer.from(header.trim().toLowerCase());
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-const defaultPort = (protocol: string): string => (protocol === 'https:' ? '443' : '80');
-
-/** True when ARBITER_AGENT_HOSTS is unset or lists the URL's host (any port) or host:port. */
-export function hostAllowed(url: URL, allowlist: string | undefined): boolean {
-  if (allowlist === undefined || allowlist.trim() === '') return true;
-  const host = url.hostname.toLowerCase();
-  const port = url.port || defaultPort(url.protocol);
-  return allowlist
-    .split(',')
-    .map((e) => e.trim().toLowerCase())
-    .filter((e) => e !== '')
-    .some((entry) => {
-      let allowedHost: string;
-      try {
-        allowedHost = new URL(`http://${entry}`).hostname;
-      } catch {
-        return false;
-      }
-      const allowedPort = /:(\d+)$/.exec(entry)?.[1];
-      return allowedHost === host && (allowedPort === undefined || Number(allowedPort) === Number(port));
-    });
 }
 
 export async function runHttp(call: AgentCall, env: NodeJS.ProcessEnv = process.env): Promise<AgentResult> {

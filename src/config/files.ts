@@ -9,6 +9,7 @@ import { Contract, Plan } from '../shared/contract.js';
 import { AreasFile, areasToPlan } from '../shared/areas.js';
 import { badInput } from '../shared/errors.js';
 import { problemsOf } from '../shared/problems.js';
+import { HOSTS_ENV, hostAllowed } from './hosts.js';
 
 /** Parses text as JSON or YAML (by extension; YAML is a superset, so it is the fallback). */
 export function parseDocument(file: string, text: string): unknown {
@@ -59,8 +60,31 @@ export function validate<S extends z.ZodType>(
 export const loadContract = (file: string): Contract =>
   validate(Contract, readDocument(file), file, 'contract');
 export const loadPlan = (file: string): Plan => validate(Plan, readDocument(file), file, 'plan');
-export const loadAgents = (file: string): AgentsFile =>
-  validate(AgentsFile, readDocument(file), file, 'agents file');
+/**
+ * An agents file, validated; MCP tool servers reached over HTTP must also be under the host
+ * allowlist of this environment, so a worker refuses a host at start rather than at the first call.
+ */
+export function loadAgents(file: string, env: NodeJS.ProcessEnv = process.env): AgentsFile {
+  const agents = validate(AgentsFile, readDocument(file), file, 'agents file');
+  const details: string[] = [];
+  agents.agents.forEach((agent, i) => {
+    if (agent.endpoint.kind !== 'openai') return;
+    agent.endpoint.tools?.forEach((server, j) => {
+      if (server.url !== undefined && !hostAllowed(new URL(server.url), env[HOSTS_ENV])) {
+        details.push(
+          `agents[${i}].endpoint.tools[${j}].url: ${new URL(server.url).host} is not in ${HOSTS_ENV}; add it there to allow calls to it`,
+        );
+      }
+    });
+  });
+  if (details.length > 0) {
+    throw badInput(
+      `${file}: invalid agents file (${details.length} problem${details.length > 1 ? 's' : ''})`,
+      details,
+    );
+  }
+  return agents;
+}
 
 export type Submission = { kind: 'contract'; contract: Contract } | { kind: 'plan'; plan: Plan };
 

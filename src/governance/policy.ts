@@ -10,19 +10,26 @@ import { ROUTES, type Classification, type PolicyResult, type Route } from '../s
 import { parseDuration } from '../shared/duration.js';
 import { ArbiterError } from '../shared/errors.js';
 import { PLAN_ROUTES, type PlanRoute, type PlanRouting } from '../shared/plan.js';
+import { TOOL_ROUTES, type ToolHints, type ToolRoute } from '../shared/tools.js';
+import type { ToolDecision } from '../shared/toolSteps.js';
 
 export const SCHEMA_FILE = 'schema.cedarschema';
 const ACTION = { type: 'Arbiter::Action', id: 'execute' };
 /** The actions a conditional plan asks about (policies/plans.cedar), in the order it asks. */
 const PLAN_ACTIONS = { parallel: 'runInParallel', sequential: 'runInSequence' } as const;
 const PLAN_ACTION_IDS: readonly string[] = Object.values(PLAN_ACTIONS);
+/** The action a tool-using agent's loop asks about before each tool call (policies/tools.cedar). */
+const TOOL_ACTION = { type: 'Arbiter::Action', id: 'callTool' };
 
 export interface PolicyMeta {
   id: string;
-  /** A contract policy's route, or for a plan-routing policy the mode it implies. */
-  route: Route | PlanRoute;
-  /** `plan` for policies that only speak about plan actions (runInParallel, runInSequence). */
-  appliesTo: 'contract' | 'plan';
+  /** A contract policy's route, for a plan-routing policy the mode it implies, for a tool policy its route. */
+  route: Route | PlanRoute | ToolRoute;
+  /**
+   * `plan` for policies that only speak about plan actions (runInParallel, runInSequence), `tool`
+   * for those that only speak about callTool; `contract` otherwise.
+   */
+  appliesTo: 'contract' | 'plan' | 'tool';
   explanation: string;
   file: string;
   reviewWithinMs?: number;
@@ -49,15 +56,29 @@ function describe(file: string, text: string, e: cedar.DetailedError): string {
   return `${where}: ${e.message}${e.help ? ` (${e.help})` : ''}`;
 }
 
-/** True when a policy's action scope names plan actions only (so its @route is a plan mode). */
-function isPlanPolicy(action: unknown): boolean {
+/** The action ids a policy's action scope names; none for an unscoped `action`. */
+function actionIds(action: unknown): string[] {
   const a = action as { op?: string; entity?: { id?: string }; entities?: { id?: string }[] } | undefined;
-  if (a?.op === '==') return PLAN_ACTION_IDS.includes(a.entity?.id ?? '');
-  if (a?.op === 'in' && a.entities) {
-    return a.entities.length > 0 && a.entities.every((e) => PLAN_ACTION_IDS.includes(e.id ?? ''));
-  }
-  return false;
+  if (a?.op === '==') return [a.entity?.id ?? ''];
+  if (a?.op === 'in' && a.entities) return a.entities.map((e) => e.id ?? '');
+  return [];
 }
+
+/**
+ * What a policy speaks about, which says which `@route` vocabulary it uses: plan actions only
+ * (a plan mode), callTool only (a tool route), anything else (a contract route). A scope mixing
+ * callTool with other actions has no single vocabulary and is refused.
+ */
+function scopeOf(action: unknown): PolicyMeta['appliesTo'] | 'mixed' {
+  const ids = actionIds(action);
+  if (ids.length === 0) return 'contract';
+  if (ids.every((id) => PLAN_ACTION_IDS.includes(id))) return 'plan';
+  if (ids.every((id) => id === TOOL_ACTION.id)) return 'tool';
+  return ids.includes(TOOL_ACTION.id) ? 'mixed' : 'contract';
+}
+
+const ROUTES_OF = { contract: ROUTES, plan: PLAN_ROUTES, tool: TOOL_ROUTES } as const;
+const KIND_OF = { contract: 'policy', plan: 'plan-routing policy', tool: 'tool policy' } as const;
 
 function invalid(dir: string, problems: string[]): ArbiterError {
   return new ArbiterError(
@@ -122,13 +143,18 @@ export function loadPolicySet(dir: string): PolicySet {
         continue;
       }
       if (meta.has(a.id)) problems.push(`${where}: duplicate policy id "${a.id}"`);
-      const appliesTo = isPlanPolicy(json.json.action) ? 'plan' : 'contract';
-      const allowed: readonly string[] = appliesTo === 'plan' ? PLAN_ROUTES : ROUTES;
-      const route = a.route as Route | PlanRoute | undefined;
-      if (!route || !allowed.includes(route)) {
-        const what = appliesTo === 'plan' ? 'plan-routing policy' : 'policy';
+      const scope = scopeOf(json.json.action);
+      if (scope === 'mixed') {
         problems.push(
-          `${where}: ${what} "${a.id}" needs @route(${allowed.map((r) => `"${r}"`).join(' | ')})`,
+          `${where}: policy "${a.id}" names callTool together with other actions; write tool policies separately (their routes are ALLOW, HUMAN_REVIEW, DENY)`,
+        );
+      }
+      const appliesTo = scope === 'mixed' ? 'tool' : scope;
+      const allowed: readonly string[] = ROUTES_OF[appliesTo];
+      const route = a.route as PolicyMeta['route'] | undefined;
+      if (scope !== 'mixed' && (!route || !allowed.includes(route))) {
+        problems.push(
+          `${where}: ${KIND_OF[appliesTo]} "${a.id}" needs @route(${allowed.map((r) => `"${r}"`).join(' | ')})`,
         );
       }
       if (!a.explanation) problems.push(`${where}: policy "${a.id}" needs an @explanation("...")`);
@@ -139,7 +165,7 @@ export function loadPolicySet(dir: string): PolicySet {
       policies[a.id] = policy;
       meta.set(a.id, {
         id: a.id,
-        route: route ?? 'REJECT',
+        route: route ?? (appliesTo === 'tool' ? 'DENY' : 'REJECT'),
         appliesTo,
         explanation: a.explanation ?? '',
         file: path,
@@ -218,6 +244,48 @@ export interface MeasuredTrust {
 /** Unknown means deny: an agent with no measurements is on probation with zero trust. */
 const UNMEASURED: MeasuredTrust = { trust: 0, probation: true };
 
+/** The agent as Cedar sees it (`Arbiter::Agent`), with its measured trust. */
+function agentEntity(agent: Agent, measured: MeasuredTrust) {
+  return {
+    uid: { type: 'Arbiter::Agent', id: agent.id },
+    attrs: {
+      domains: agent.capabilities.domains,
+      roles: agent.capabilities.roles,
+      clearance: levelOf(agent.clearance),
+      region: agent.region ?? '',
+      estimatedCostUsd: decimal(estimatedCostUsd(agent)),
+      trust: decimal(measured.trust),
+      probation: measured.probation,
+    },
+    parents: [],
+  };
+}
+
+/** One tool call a loop asks about (see decideToolCall). */
+export interface ToolCallPolicyInput {
+  agent: Agent;
+  /** The agent's measured standing; absent means unmeasured (probation, no trust). */
+  standing?: MeasuredTrust;
+  tool: {
+    server: string;
+    name: string;
+    hints: ToolHints;
+    operatorAnnotated: boolean;
+    costPerCallUsd: number;
+  };
+  contract: Pick<Contract, 'id' | 'constraints' | 'review'>;
+  classification: Classification;
+  role?: string;
+  /** The turn the model asked for the call in (1-based). */
+  turn: number;
+  /** Tool calls the loop already made. */
+  toolCalls: number;
+  /** Dollars the contract already spent (model turns and tool calls). */
+  spentUsd: number;
+  /** True once a person approved this call. */
+  reviewed?: boolean;
+}
+
 /** Rough per-call cost used by the budget policy until measured costs exist. */
 export function estimatedCostUsd(agent: Agent): number {
   const p = agent.pricing;
@@ -242,19 +310,7 @@ export class PolicyEngine {
       preparsedSchemaName: this.set.version,
       validateRequest: true,
       entities: [
-        {
-          uid: { type: 'Arbiter::Agent', id: agent.id },
-          attrs: {
-            domains: agent.capabilities.domains,
-            roles: agent.capabilities.roles,
-            clearance: levelOf(agent.clearance),
-            region: agent.region ?? '',
-            estimatedCostUsd: decimal(estimatedCostUsd(agent)),
-            trust: decimal(measured.trust),
-            probation: measured.probation,
-          },
-          parents: [],
-        },
+        agentEntity(agent, measured),
         contractEntity(input.contract, input.classification, input.role),
       ],
     });
@@ -347,6 +403,106 @@ export class PolicyEngine {
           parents: [],
         },
         contractEntity(input.contract, input.classification),
+      ],
+    });
+    if (answer.type === 'failure') {
+      return { permitted: false, policyIds: [], errors: answer.errors.map((e) => e.message) };
+    }
+    const { decision, diagnostics } = answer.response;
+    return {
+      permitted: decision === 'allow',
+      policyIds: [...diagnostics.reason].sort(),
+      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+    };
+  }
+
+  /**
+   * May the agent call this tool now? ALLOW when a tool policy permits it; HUMAN_REVIEW when a
+   * review policy holds it and an approval (context.reviewed) would permit it; DENY otherwise,
+   * with the reasons the model is told. A set without tool policies denies every call, and an
+   * evaluation error denies: unknown means deny.
+   */
+  decideToolCall(input: ToolCallPolicyInput): ToolDecision {
+    const tool = `${input.tool.server}/${input.tool.name}`;
+    const base = { tool, policyVersion: this.set.version };
+    const lines = (ids: string[]) => ids.map((id) => `${id}: ${this.set.meta.get(id)?.explanation ?? ''}`);
+    if (![...this.set.meta.values()].some((m) => m.appliesTo === 'tool')) {
+      return {
+        ...base,
+        route: 'DENY',
+        policyIds: [],
+        explanation: [
+          `the policy set in ${this.set.dir} has no tool policies (callTool); no tool call is permitted`,
+        ],
+      };
+    }
+    const reviewed = input.reviewed ?? false;
+    const first = this.toolVerdict(input, reviewed);
+    if (first.permitted)
+      return { ...base, route: 'ALLOW', policyIds: first.policyIds, explanation: lines(first.policyIds) };
+    const routeOf = (id: string) => this.set.meta.get(id)?.route;
+    const review = first.policyIds.filter((id) => routeOf(id) === 'HUMAN_REVIEW');
+    if (review.length > 0 && !reviewed && this.toolVerdict(input, true).permitted) {
+      const within = review.map((id) => this.set.meta.get(id)?.reviewWithinMs).filter((v) => v !== undefined);
+      return {
+        ...base,
+        route: 'HUMAN_REVIEW',
+        policyIds: review,
+        explanation: lines(review),
+        ...(within.length > 0 ? { reviewWithinMs: Math.min(...within) } : {}),
+      };
+    }
+    // A review cannot lift a denial: when one fired, it alone is the reason.
+    const denials = first.policyIds.filter((id) => routeOf(id) === 'DENY');
+    const policyIds = denials.length > 0 ? denials : first.policyIds;
+    const explanation = [
+      ...lines(policyIds),
+      ...first.errors.map((e) => `policy error (unknown means deny): ${e}`),
+    ];
+    return {
+      ...base,
+      route: 'DENY',
+      policyIds,
+      explanation:
+        explanation.length > 0 ? explanation : [`no tool policy permits calling ${tool} (deny by default)`],
+    };
+  }
+
+  private toolVerdict(input: ToolCallPolicyInput, reviewed: boolean) {
+    const toolUid = { type: 'Arbiter::Tool', id: `${input.tool.server}/${input.tool.name}` };
+    const contract = contractEntity(input.contract, input.classification, input.role);
+    const answer = cedar.statefulIsAuthorized({
+      principal: { type: 'Arbiter::Agent', id: input.agent.id },
+      action: TOOL_ACTION,
+      resource: toolUid,
+      context: {
+        contract: { __entity: contract.uid },
+        reviewed,
+        turn: input.turn,
+        toolCalls: input.toolCalls,
+        spentUsd: decimal(input.spentUsd),
+        spentWithCallUsd: decimal(input.spentUsd + input.tool.costPerCallUsd),
+      },
+      preparsedPolicySetId: this.set.version,
+      preparsedSchemaName: this.set.version,
+      validateRequest: true,
+      entities: [
+        agentEntity(input.agent, input.standing ?? UNMEASURED),
+        contract,
+        {
+          uid: toolUid,
+          attrs: {
+            server: input.tool.server,
+            name: input.tool.name,
+            readOnly: input.tool.hints.readOnly,
+            destructive: input.tool.hints.destructive,
+            openWorld: input.tool.hints.openWorld,
+            idempotent: input.tool.hints.idempotent,
+            operatorAnnotated: input.tool.operatorAnnotated,
+            costPerCallUsd: decimal(input.tool.costPerCallUsd),
+          },
+          parents: [],
+        },
       ],
     });
     if (answer.type === 'failure') {

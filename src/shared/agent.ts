@@ -2,6 +2,7 @@
 // bad input with a message that says why, not a silently ignored key.
 import { z } from 'zod';
 import { DataClass, Duration, Slug } from './contract.js';
+import { checkToolBounds, toolEndpointFields } from './tools.js';
 
 export const BUILTIN_AGENTS = [
   'report',
@@ -32,8 +33,10 @@ export const Endpoint = z.discriminatedUnion('kind', [
       model: z.string().min(1),
       baseUrl: z.url().optional(),
       systemPrompt: z.string().min(1),
+      ...toolEndpointFields,
     })
-    .strict(),
+    .strict()
+    .superRefine(checkToolBounds),
   z.object({ kind: z.literal('http'), url: z.url() }).strict(),
   z.object({ kind: z.literal('builtin'), name: z.enum(BUILTIN_AGENTS) }).strict(),
 ]);

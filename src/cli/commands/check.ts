@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { loadPolicySet } from '../../governance/policy.js';
-import { AgentsFile } from '../../shared/agent.js';
 import { Contract, Plan } from '../../shared/contract.js';
-import { detectKind, loadAreasPlan, readDocument, validate } from '../../config/files.js';
+import { detectKind, loadAgents, loadAreasPlan, readDocument, validate } from '../../config/files.js';
 import { badInput } from '../../shared/errors.js';
 import { loadConfig } from '../../config/settings.js';
 import { printJson } from '../output.js';
@@ -40,7 +39,7 @@ export function registerCheck(program: Command): void {
       const kind = detectKind(doc, path);
       const summary =
         kind === 'agents'
-          ? `${validate(AgentsFile, doc, path, 'agents file').agents.length} agents`
+          ? `${loadAgents(path).agents.length} agents`
           : kind === 'areas'
             ? areasSummary(path, doc)
             : kind === 'plan'
