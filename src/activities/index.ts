@@ -4,6 +4,7 @@ import type { Deps } from './deps.js';
 import { executeActivities } from './execute.js';
 import { generateActivities } from './generate.js';
 import { ledgerActivities, type LedgerLink } from './ledger.js';
+import { notifyActivities } from './notify.js';
 import { policyActivities } from './policy.js';
 import { routeActivities } from './route.js';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: Deps, link: LedgerLink = {}) {
     ...auditActivities(deps),
     ...ledgerActivities(deps, link),
     ...routeActivities(deps),
+    ...notifyActivities(deps),
   };
 }
 
