@@ -6,11 +6,18 @@ import { z } from 'zod';
 const GroupName = z.string().min(1);
 const CHANNEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ChannelId = z.string().min(1);
-const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, {
-  error:
-    'the NAME of an environment variable (upper-case letters, digits, "_", e.g. ARBITER_HOOK_SECRET) ' +
-    'that holds the value; never the value itself',
-});
+const EnvName = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: the name of the environment variable that holds the value'
+        : 'expected the name of an environment variable',
+  })
+  .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, {
+    error:
+      'the NAME of an environment variable (upper-case letters, digits, "_", e.g. ARBITER_HOOK_SECRET) ' +
+      'that holds the value; never the value itself',
+  });
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
 const Address = z.email({ error: 'an email address (name@example.com)' });
 
@@ -30,6 +37,12 @@ export const WebhookChannel = z
 export const SlackChannel = z
   .object({
     kind: z.literal('slack'),
+    url: z
+      .never({
+        error:
+          'a Slack webhook URL is a credential: put it in an environment variable and name that in urlEnv',
+      })
+      .optional(),
     urlEnv: EnvName,
   })
   .strict();
