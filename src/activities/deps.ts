@@ -1,5 +1,6 @@
 // Everything activities need, built once per worker process: the agent registry, the Cedar policy
-// set (parsed once per version), the classification rules and the LLM settings.
+// set (parsed once per version), the classification rules, the LLM settings and the reviewers file
+// with its notification channels (whose secrets must be in the environment).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuleClassifier } from '../governance/classifier.js';
@@ -10,7 +11,9 @@ import { loadAgents, readDocument, validate } from '../config/files.js';
 import { RuleSet } from '../shared/rules.js';
 import { ReviewersFile } from '../shared/reviewers.js';
 import { PricingTable } from '../shared/pricing.js';
-import type { Config } from '../config/settings.js';
+import { uiUrlOf, type Config } from '../config/settings.js';
+import { checkChannelEnv } from '../notify/channels.js';
+import { SentLog } from '../notify/sentLog.js';
 
 export interface Deps {
   agents: ReadonlyMap<string, Agent>;
@@ -20,6 +23,8 @@ export interface Deps {
   pricing: PricingTable;
   llm: LlmSettings;
   auditDir: string;
+  /** Notifications: the record of sent ones, and where their links point. */
+  notify: { log: SentLog; uiUrl: string; namespace: string };
 }
 
 export function loadDeps(config: Config): Deps {
@@ -31,6 +36,8 @@ export function loadDeps(config: Config): Deps {
     config.reviewersFile,
     'reviewers file',
   );
+  // A channel without its secrets would fail every notification: refuse to start instead.
+  checkChannelEnv(reviewers, config.reviewersFile);
   const pricing = validate(
     PricingTable,
     readDocument(config.pricingFile),
@@ -47,5 +54,10 @@ export function loadDeps(config: Config): Deps {
     pricing,
     llm: llmSettingsFromEnv(),
     auditDir,
+    notify: {
+      log: new SentLog(join(config.dataDir, 'notify')),
+      uiUrl: uiUrlOf(config),
+      namespace: config.namespace,
+    },
   };
 }

@@ -4,6 +4,7 @@ import type { Deps } from './deps.js';
 import { executeActivities } from './execute.js';
 import { generateActivities } from './generate.js';
 import { ledgerActivities, type LedgerLink } from './ledger.js';
+import { notifyActivities } from './notify.js';
 import { policyActivities } from './policy.js';
 import { runModeActivities } from './runModes.js';
 import { toolActivities } from './tools.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: Deps, link: LedgerLink = {}) {
     ...ledgerActivities(deps, link),
     ...runModeActivities(deps),
     ...toolActivities(deps),
+    ...notifyActivities(deps),
   };
 }
 

@@ -39,6 +39,7 @@ export const policyActivities = (deps: Deps, link: LedgerLink = {}) => {
         trust: new Map(standings.map((s) => [s.agentId, s])),
       });
       // Also for AGENT routes: when every permitted agent fails, the contract escalates to them.
+      // Each level carries its group's notification channels: whom the workflow tells, level by level.
       const reviewChain = chainFor(deps.reviewers, req.classification.domain);
       return { ...result, standings, reviewChain };
     },

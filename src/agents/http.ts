@@ -5,15 +5,21 @@
 // Security: a request is signed (HMAC-SHA256 over `timestamp.body`) when the agent has a secret in
 // ARBITER_AGENT_SECRET_<ID>; ARBITER_AGENT_HOSTS, when set, is the only set of hosts Arbiter calls
 // (checked before any request; redirects are not followed); the answer is validated before use.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { HOSTS_ENV, hostAllowed } from '../config/hosts.js';
 import { agentFailure } from '../shared/failures.js';
+import { signatureHeaders } from '../security/signature.js';
 import type { AgentCall, AgentResult } from './types.js';
 
-export const TIMESTAMP_HEADER = 'x-arbiter-timestamp';
-export const SIGNATURE_HEADER = 'x-arbiter-signature';
-export const DEFAULT_TOLERANCE_MS = 5 * 60_000;
+// Agent implementers verify requests with these (docs/security.md).
+export {
+  DEFAULT_TOLERANCE_MS,
+  SIGNATURE_HEADER,
+  sign,
+  TIMESTAMP_HEADER,
+  verifySignature,
+} from '../security/signature.js';
+
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export { HOSTS_ENV, hostAllowed };
@@ -32,31 +38,6 @@ const Answer = z.object({
 /** The environment variable holding an agent's signing secret: ARBITER_AGENT_SECRET_MY_AGENT. */
 export const secretEnvName = (agentId: string): string =>
   `ARBITER_AGENT_SECRET_${agentId.toUpperCase().replace(/-/g, '_')}`;
-
-/** `sha256=<hex>` of HMAC-SHA256(secret, `${timestamp}.${body}`). */
-export function sign(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/**
- * For agent implementers: true when `header` (x-arbiter-signature) is the signature of `body` at
- * `timestamp` (x-arbiter-timestamp, epoch milliseconds) and the timestamp is within `toleranceMs`
- * of `now` (replays of old requests fail). Comparison is constant-time.
- */
-export function verifySignature(
-  secret: string,
-  timestamp: string | undefined,
-  body: string,
-  header: string | undefined,
-  now: number = Date.now(),
-  toleranceMs: number = DEFAULT_TOLERANCE_MS,
-): boolean {
-  if (!timestamp || !header || !/^\d{1,16}$/.test(timestamp)) return false;
-  if (Math.abs(now - Number(timestamp)) > toleranceMs) return false;
-  const expected = Buffer.from(sign(secret, timestamp, body));
-  const given = Buffer.from(header.trim().toLowerCase());
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 export async function runHttp(call: AgentCall, env: NodeJS.ProcessEnv = process.env): Promise<AgentResult> {
   const endpoint = call.agent.endpoint;
@@ -87,11 +68,7 @@ export async function runHttp(call: AgentCall, env: NodeJS.ProcessEnv = process.
     'idempotency-key': call.idempotencyKey,
   };
   const secret = env[secretEnvName(call.agent.id)];
-  if (secret) {
-    const timestamp = String(Date.now());
-    headers[TIMESTAMP_HEADER] = timestamp;
-    headers[SIGNATURE_HEADER] = sign(secret, timestamp, body);
-  }
+  if (secret) Object.assign(headers, signatureHeaders(secret, body));
   let res: Response;
   try {
     // Redirects are not followed: a 3xx could lead outside the allowlist; it fails the attempt.

@@ -2,13 +2,12 @@
 import type { ContractState } from '../shared/decision.js';
 import type { PlanState } from '../shared/plan.js';
 import { isPlanState, type RunState } from '../client.js';
+import { webUiLink } from '../config/settings.js';
+
+export { webUiLink };
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export function webUiLink(uiBase: string, namespace: string, workflowId: string): string {
-  return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 export function uiBaseFromEnv(defaultUi = 'http://localhost:8233'): string {

@@ -88,7 +88,7 @@ export function loadAgents(file: string, env: NodeJS.ProcessEnv = process.env): 
 
 export type Submission = { kind: 'contract'; contract: Contract } | { kind: 'plan'; plan: Plan };
 
-export type DocumentKind = 'contract' | 'plan' | 'agents' | 'areas';
+export type DocumentKind = 'contract' | 'plan' | 'agents' | 'areas' | 'reviewers';
 
 /** Tells what a document is by its shape, so `check` and `submit` accept any of them. */
 export function detectKind(value: unknown, file: string): DocumentKind {
@@ -96,11 +96,13 @@ export function detectKind(value: unknown, file: string): DocumentKind {
   if (value && typeof value === 'object') {
     if ('areas' in value) return 'areas';
     if ('agents' in value) return 'agents';
+    if ('groups' in value || 'escalation' in value) return 'reviewers';
     if ('contracts' in value) return 'plan';
     if ('objective' in value || 'title' in value) return 'contract';
   }
   throw badInput(`${file}: not a contract, plan or agents file`, [
-    'a contract has id, title and objective; a plan has contracts[]; an agents file has agents[]',
+    'a contract has id, title and objective; a plan has contracts[]; an agents file has agents[]; ' +
+      'a reviewers file has groups and escalation',
   ]);
 }
 
@@ -110,6 +112,9 @@ export function loadSubmission(file: string): Submission {
   if (kind === 'plan') return { kind, plan: validate(Plan, doc, file, 'plan') };
   if (kind === 'areas') return { kind: 'plan', plan: loadAreasPlan(file, doc) };
   if (kind === 'contract') return { kind, contract: validate(Contract, doc, file, 'contract') };
+  if (kind === 'reviewers') {
+    throw badInput(`${file}: a reviewers file cannot be submitted; point ARBITER_REVIEWERS at it instead`);
+  }
   throw badInput(`${file}: an agents file cannot be submitted; point ARBITER_AGENTS at it instead`);
 }
 

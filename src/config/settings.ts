@@ -33,6 +33,9 @@ const Settings = z
       })
       .default(DEFAULT_METRICS_PORT),
     ARBITER_METRICS_HOST: z.string().default('0.0.0.0'),
+    ARBITER_UI_URL: z
+      .url({ protocol: /^https?$/, error: 'expected the Web UI address, e.g. https://temporal.example.com' })
+      .optional(),
   })
   .loose();
 
@@ -51,6 +54,8 @@ export interface Config {
   devPort: number;
   /** Where a worker serves Prometheus metrics; absent when turned off. */
   metrics?: { port: number; host: string };
+  /** The Temporal Web UI's address, for links people follow (default: the embedded UI, dev port + 1000). */
+  uiUrl?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -85,7 +90,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(s.ARBITER_METRICS_PORT === 'off' || s.ARBITER_METRICS_PORT === 0
       ? {}
       : { metrics: { port: s.ARBITER_METRICS_PORT, host: s.ARBITER_METRICS_HOST } }),
+    ...(s.ARBITER_UI_URL ? { uiUrl: s.ARBITER_UI_URL.replace(/\/+$/, '') } : {}),
   };
+}
+
+/** The Web UI people are sent to: ARBITER_UI_URL, or the embedded server's UI. */
+export function uiUrlOf(config: Config): string {
+  return config.uiUrl ?? `http://localhost:${config.devPort + 1000}`;
+}
+
+/** The link to one workflow's page in the Web UI. */
+export function webUiLink(uiBase: string, namespace: string, workflowId: string): string {
+  return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /** The address clients use: TEMPORAL_ADDRESS, or the embedded server's. */

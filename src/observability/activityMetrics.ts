@@ -2,8 +2,10 @@
 // activities: an inbound interceptor sees each execution's type, arguments, result, duration and
 // failure. The SDK runs local activities through the same interceptors, so the series do not
 // depend on whether a step is scheduled or local.
+import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ExecuteRequest, ExecuteResult } from '../activities/execute.js';
+import type { NotifyRequest, NotifyResult } from '../activities/notify.js';
 import type { PolicyRequest } from '../activities/policy.js';
 import type { Classification, PolicyResult, Selection } from '../shared/decision.js';
 import { failureCategory } from '../shared/failures.js';
@@ -47,7 +49,24 @@ function observeSuccess(
       m.classifications.inc({ domain: c.domain, method: c.method });
       return;
     }
+    case 'notify': {
+      const r = result as NotifyResult;
+      m.notifications.inc({ channel: r.channel, kind: r.kind, outcome: r.status });
+      return;
+    }
   }
+}
+
+/** A failed notification: `refused` when it is not retried (it can never succeed), else `failed`. */
+function observeNotifyFailure(m: ArbiterMetrics, arg: unknown, err: unknown): void {
+  const failure = err instanceof ApplicationFailure ? err : undefined;
+  const where = failure?.details?.[0] as { channel?: string; kind?: string } | undefined;
+  const channel = where?.channel ?? (arg as Partial<NotifyRequest> | undefined)?.channel ?? 'unknown';
+  m.notifications.inc({
+    channel: String(channel),
+    kind: where?.kind ?? 'unknown',
+    outcome: failure?.nonRetryable ? 'refused' : 'failed',
+  });
 }
 
 function observeFailure(m: ArbiterMetrics, type: string, arg: unknown, err: unknown, seconds: number): void {
@@ -58,6 +77,8 @@ function observeFailure(m: ArbiterMetrics, type: string, arg: unknown, err: unkn
   } else if (type === 'evaluatePolicy') {
     m.policyEvaluations.inc({ route: 'error' });
     m.policyDuration.observe({ route: 'error' }, seconds);
+  } else if (type === 'notify') {
+    observeNotifyFailure(m, arg, err);
   }
 }
 

@@ -78,6 +78,12 @@ export function createArbiterMetrics() {
       labelNames: ['agent', 'state'] as const,
       registers,
     }),
+    notifications: new Counter({
+      name: 'arbiter_notifications_total',
+      help: 'Notification attempts to reviewers, by channel, channel kind and outcome (sent, already-sent, failed: retried, refused: not retried)',
+      labelNames: ['channel', 'kind', 'outcome'] as const,
+      registers,
+    }),
     reviewQueue: new Gauge({
       name: 'arbiter_review_queue_size',
       help: 'Contracts of the task queue routed to human review and still open (counted at scrape time)',

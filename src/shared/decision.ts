@@ -6,6 +6,7 @@ import { Placement } from './agent.js';
 import { DataClass } from './contract.js';
 import { ERROR_CATEGORIES } from './failures.js';
 import { ReviewAnswer } from './messages.js';
+import { ReviewLevel } from './reviewers.js';
 
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative().default(0),
@@ -52,13 +53,6 @@ export const Standing = z.object({
   unmeasured: z.boolean().optional(),
 });
 export type Standing = z.infer<typeof Standing>;
-
-/** One level of a review's escalation chain: who is asked, and who may answer from then on. */
-export const ReviewLevel = z.object({
-  group: z.string(),
-  members: z.array(z.string()),
-});
-export type ReviewLevel = z.infer<typeof ReviewLevel>;
 
 /** The policy engine's answer before selection: who may do the work, and the route. */
 export const PolicyResult = z.object({

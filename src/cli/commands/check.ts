@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { loadPolicySet } from '../../governance/policy.js';
+import { ReviewersFile } from '../../shared/reviewers.js';
+import { missingChannelEnv } from '../../notify/channels.js';
 import { Contract, Plan } from '../../shared/contract.js';
 import { detectKind, loadAgents, loadAreasPlan, readDocument, validate } from '../../config/files.js';
 import { badInput } from '../../shared/errors.js';
@@ -22,6 +24,19 @@ function checkPolicies(dir: string, json?: boolean): void {
     process.stdout.write(`  ${m.id.padEnd(26)} ${m.route.padEnd(12)} ${m.explanation}\n`);
 }
 
+/** Groups and channels; a variable a channel names that is unset here is a note, not an error. */
+function reviewersSummary(path: string, doc: unknown): { summary: string; notes: string[] } {
+  const file = validate(ReviewersFile, doc, path, 'reviewers file');
+  const groups = Object.keys(file.groups).length;
+  const channels = Object.keys(file.channels).length;
+  return {
+    summary: `${groups} groups, ${channels} notification channel${channels === 1 ? '' : 's'}`,
+    notes: missingChannelEnv(file, process.env).map(
+      (m) => `note: ${m} (a worker refuses to start without it)`,
+    ),
+  };
+}
+
 function areasSummary(path: string, doc: unknown): string {
   const plan = loadAreasPlan(path, doc);
   return `becomes plan "${plan.id}" with ${plan.contracts.length} contracts`;
@@ -30,23 +45,31 @@ function areasSummary(path: string, doc: unknown): string {
 export function registerCheck(program: Command): void {
   program
     .command('check <path>')
-    .description('validate a contract, plan, agents file or policy folder without starting anything')
+    .description(
+      'validate a contract, plan, agents file, reviewers file or policy folder without starting anything',
+    )
     .option('--json', 'print one JSON document')
     .action((path: string, opts: { json?: boolean }) => {
       if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
       if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
       const doc = readDocument(path);
       const kind = detectKind(doc, path);
-      const summary =
-        kind === 'agents'
+      const reviewers = kind === 'reviewers' ? reviewersSummary(path, doc) : undefined;
+      const summary = reviewers
+        ? reviewers.summary
+        : kind === 'agents'
           ? `${loadAgents(path).agents.length} agents`
           : kind === 'areas'
             ? areasSummary(path, doc)
             : kind === 'plan'
               ? `plan "${validate(Plan, doc, path, 'plan').id}"`
               : `contract "${validate(Contract, doc, path, 'contract').id}"`;
-      if (opts.json) printJson({ ok: true, kind, file: path });
-      else process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
+      if (opts.json)
+        printJson({ ok: true, kind, file: path, ...(reviewers ? { notes: reviewers.notes } : {}) });
+      else {
+        process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
+        for (const note of reviewers?.notes ?? []) process.stdout.write(`  ${note}\n`);
+      }
     });
 
   program

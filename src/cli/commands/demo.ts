@@ -12,6 +12,7 @@ import { loadContract, loadPlan } from '../../config/files.js';
 import type { ContractState } from '../../shared/decision.js';
 import type { PlanState } from '../../shared/plan.js';
 import { installRuntime } from './stack.js';
+import { startDemoNotifications } from '../demoNotifications.js';
 import { planLines, webUiLink } from '../output.js';
 
 const examples = fileURLToPath(new URL('../../../examples/contracts', import.meta.url));
@@ -67,6 +68,7 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'keep the stack running afterwards, to browse the Web UI (Ctrl-C stops it)')
     .action(async (opts: { keep?: boolean }) => {
       installRuntime('WARN');
+      const notifications = await startDemoNotifications(say);
       const stack = await startStack(loadConfig(), (l) => process.stderr.write(`arbiter: ${l}\n`));
       const arbiter = await Arbiter.connect(stack.config);
       try {
@@ -148,5 +150,6 @@ export function registerDemo(program: Command): void {
         await stack.running;
       }
       await stack.stop();
+      await notifications.stop();
     });
 }
