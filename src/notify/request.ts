@@ -3,6 +3,7 @@
 // a message is built. Nothing here can hold a contract's data, by construction.
 import { z } from 'zod';
 import { DataClass } from '../shared/contract.js';
+import { REVIEW_SUBJECTS } from '../shared/decision.js';
 import type { ChannelKind } from '../shared/reviewers.js';
 
 export const NOTIFY_EVENTS = [
@@ -13,8 +14,6 @@ export const NOTIFY_EVENTS = [
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
-/** What a person is asked about: a contract, a pipeline stage, an escalation, a tool call, an agent's question. */
-export const REVIEW_SUBJECTS = ['contract', 'stage', 'escalation', 'tool-call', 'agent-question'] as const;
 
 export const ReviewNotice = z.object({
   workflowId: z.string().min(1),
@@ -71,16 +70,4 @@ export interface NotifyResult {
 }
 
 /** Stable failure types; the non-retryable ones can never succeed by trying again. */
-export const NOTIFY_FAILURES = {
-  badRequest: 'NotifyBadRequest',
-  unknownChannel: 'NotifyUnknownChannel',
-  misconfigured: 'NotifyMisconfigured',
-  refused: 'NotifyRefused',
-  unavailable: 'NotifyUnavailable',
-} as const;
-export const NON_RETRYABLE_NOTIFY_FAILURES = [
-  NOTIFY_FAILURES.badRequest,
-  NOTIFY_FAILURES.unknownChannel,
-  NOTIFY_FAILURES.misconfigured,
-  NOTIFY_FAILURES.refused,
-];
+export { NOTIFY_FAILURES, NON_RETRYABLE_NOTIFY_FAILURES } from '../shared/failures.js';

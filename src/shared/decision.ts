@@ -123,8 +123,11 @@ export const CONTRACT_STATUSES = [
 export const ContractStatus = z.enum(CONTRACT_STATUSES);
 export type ContractStatus = z.infer<typeof ContractStatus>;
 
-/** What a person is asked about: the contract itself, a pipeline stage, or a retry after failures. */
-export const REVIEW_SUBJECTS = ['contract', 'stage', 'escalation'] as const;
+/**
+ * What a person is asked about: the contract itself, a pipeline stage, a retry after every agent
+ * failed, a tool call an agent wants to make, or a question a remote agent asks.
+ */
+export const REVIEW_SUBJECTS = ['contract', 'stage', 'escalation', 'tool-call', 'agent-question'] as const;
 export const ReviewSubject = z.enum(REVIEW_SUBJECTS);
 export type ReviewSubject = z.infer<typeof ReviewSubject>;
 
@@ -244,6 +247,25 @@ export const TrailEvent = z.discriminatedUnion('kind', [
   ),
   event('stage-finished', 'stage', StageRun),
   event('sent-back', 'stage', z.object({ stage: z.string(), round: z.number().int(), feedback: z.string() })),
+  /** A reviewer channel was told (or had already been told: a retried delivery sends nothing). */
+  event(
+    'notified',
+    'notify',
+    z.object({
+      channel: z.string(),
+      event: z.string(),
+      kind: z.string(),
+      target: z.string(),
+      status: z.enum(['sent', 'already-sent']),
+      attempt: z.number().int().positive(),
+    }),
+  ),
+  /** A reviewer channel could not be told; the review and the contract go on regardless. */
+  event(
+    'notify-failed',
+    'notify',
+    z.object({ channel: z.string(), event: z.string(), error: z.string(), pending: z.boolean().optional() }),
+  ),
   event('cancel-requested', 'cancel', z.object({ by: z.string().optional(), reason: z.string().optional() })),
   event(
     'finished',

@@ -57,3 +57,18 @@ export function failureCategory(err: unknown): { category: ErrorCategory; messag
   if (cause instanceof Error) return { category: 'agent-error', message: cause.message };
   return { category: 'unknown', message };
 }
+
+/** Failure types of the `notify` activity (src/notify): only an unavailable receiver is retried. */
+export const NOTIFY_FAILURES = {
+  badRequest: 'NotifyBadRequest',
+  unknownChannel: 'NotifyUnknownChannel',
+  misconfigured: 'NotifyMisconfigured',
+  refused: 'NotifyRefused',
+  unavailable: 'NotifyUnavailable',
+} as const;
+export const NON_RETRYABLE_NOTIFY_FAILURES = [
+  NOTIFY_FAILURES.badRequest,
+  NOTIFY_FAILURES.unknownChannel,
+  NOTIFY_FAILURES.misconfigured,
+  NOTIFY_FAILURES.refused,
+];

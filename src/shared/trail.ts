@@ -28,6 +28,8 @@ const STEP: { [K in TrailKind]: Extract<TrailEvent, { kind: K }>['step'] } = {
   'stage-decided': 'stage',
   'stage-finished': 'stage',
   'sent-back': 'stage',
+  notified: 'notify',
+  'notify-failed': 'notify',
   'cancel-requested': 'cancel',
   finished: 'outcome',
 };
@@ -70,6 +72,14 @@ const SUMMARY: { [K in TrailKind]: (d: TrailData<K>) => string } = {
   'stage-finished': (d) =>
     `${d.id} (${d.role}) round ${d.round}: ${d.ok ? `delivered by ${d.agentId}` : 'no agent delivered'}`,
   'sent-back': (d) => `${d.stage} sent the work back (round ${d.round}): ${d.feedback}`,
+  notified: (d) =>
+    d.status === 'already-sent'
+      ? `${d.event}: ${d.channel} had already been told (${d.kind} ${d.target})`
+      : `${d.event}: told ${d.channel} (${d.kind} ${d.target})${d.attempt > 1 ? ` on attempt ${d.attempt}` : ''}`,
+  'notify-failed': (d) =>
+    d.pending
+      ? `${d.event}: ${d.channel} not told yet when the contract ended (${d.error})`
+      : `${d.event}: could not tell ${d.channel}: ${d.error}`,
   'cancel-requested': (d) => (d.by ? `cancelled by ${d.by}: ${d.reason ?? ''}` : 'cancelled'),
   finished: (d) => (d.reason ? `${d.outcome}: ${d.reason}` : d.outcome),
 };
@@ -199,7 +209,7 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
       break;
     default:
       // The rest only add to the trail (signal-ignored, escalated, probe, not-measured, sent-back,
-      // cancel-requested).
+      // notified, notify-failed, cancel-requested).
       break;
   }
   return state;

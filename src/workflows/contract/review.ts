@@ -5,12 +5,14 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import { DEFAULT_REVIEW_MS, SEARCH_ATTRIBUTES as SA } from '../../shared/constants.js';
 import type { PolicyResult, ReviewRecord, ReviewSubject } from '../../shared/decision.js';
+import type { ReviewLevel } from '../../shared/reviewers.js';
 import { ReviewAnswer, reviewSignal, reviewUpdate } from '../../shared/messages.js';
 import { reviewProblem } from '../../shared/review.js';
+import { announce } from './notify.js';
 import type { ContractRun } from './run.js';
 
 /** Nobody named in the reviewers file: anyone may answer. */
-const ANYONE = [{ group: 'reviewers', members: ['*'] }];
+const ANYONE: ReviewLevel[] = [{ group: 'reviewers', members: ['*'] }];
 
 /**
  * Takes review answers for this run: an Update (the CLI's path) is refused by its validator when
@@ -64,17 +66,25 @@ export async function askPerson(run: ContractRun, request: ReviewRequest): Promi
   run.publish();
   const open = { permitted: request.permitted, reviewers: [] as string[] };
   run.review = open;
-  for (const [level, { group }] of chain.entries()) {
+  const review = ++run.reviews;
+  const notice = { subject: request.subject, review, why: request.why };
+  let asked = 0;
+  let deadline = '';
+  for (const [level, { group, channels = [] }] of chain.entries()) {
     open.reviewers = chain.slice(0, level + 1).flatMap((l) => l.members);
+    deadline = new Date(new Date().getTime() + withinMs).toISOString();
     run.record('review-opened', {
       subject: request.subject,
       level,
       group,
       reviewers: open.reviewers,
-      deadline: new Date(new Date().getTime() + withinMs).toISOString(),
+      deadline,
       why: request.why,
       permitted: request.permitted,
     });
+    asked = level + 1;
+    const event = level === 0 ? 'review-opened' : 'review-escalated';
+    announce(run, channels, { ...notice, event, level, group, reviewers: open.reviewers, deadline });
     if (await condition(() => run.review?.answer !== undefined, withinMs)) break;
   }
   const given = run.review?.answer;
@@ -84,6 +94,21 @@ export async function askPerson(run: ContractRun, request: ReviewRequest): Promi
     ? { ...given, at }
     : { decision: 'reject', reviewer: 'system', reason: 'review timed out', at, via: 'timeout' };
   run.record('review-answered', record);
+  // Everyone asked hears how it ended.
+  const told = chain.slice(0, asked);
+  announce(
+    run,
+    told.flatMap((l) => l.channels ?? []),
+    {
+      ...notice,
+      event: given ? 'review-answered' : 'review-timed-out',
+      level: asked - 1,
+      group: told.at(-1)?.group ?? '',
+      reviewers: open.reviewers,
+      deadline,
+      answer: record,
+    },
+  );
   return record;
 }
 

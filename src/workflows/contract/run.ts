@@ -2,12 +2,13 @@
 // search attributes waiting to be published, the review in progress and how the run ends. Every
 // step module takes the run instead of sharing closures, so each reads on its own.
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { proxySinks, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, proxySinks, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES as SA } from '../../shared/constants.js';
 import type { Contract } from '../../shared/contract.js';
 import type { ContractState, Outcome, TrailData, TrailKind } from '../../shared/decision.js';
 import type { CancelRequest, ReviewAnswer } from '../../shared/messages.js';
 import { applyEvent, emptyState, trailEvent, type TrailSinks } from '../../shared/trail.js';
+import { NOTIFY_GRACE_MS } from './notify.js';
 import { recordAudit } from './steps.js';
 
 const { trail } = proxySinks<TrailSinks>();
@@ -24,6 +25,12 @@ export class ContractRun {
   /** Who cancelled and why, when they said so before cancelling. */
   cancelRequest?: CancelRequest;
   review?: OpenReview;
+  /** How many reviews this run has opened (numbers each review's notifications). */
+  reviews = 0;
+  /** Notifications under way, and what each is about. */
+  readonly notifications = new Map<Promise<void>, { channel: string; event: string }>();
+  /** Set once the run records its end: later notification outcomes are not recorded. */
+  closing = false;
   private readonly tags = new Map<string, SearchAttributeUpdatePair>();
 
   constructor(
@@ -54,8 +61,16 @@ export class ContractRun {
     this.tags.clear();
   }
 
-  /** Ends the run: the outcome in the trail and the search attributes, the audit file written. */
+  /**
+   * Ends the run: notifications still under way get a short grace (then the trail says they were
+   * not through), the outcome goes into the trail and the search attributes, the audit is written.
+   */
   async finish(outcome: Outcome, reason?: string, agentId?: string | null): Promise<ContractState> {
+    if (this.notifications.size > 0) await condition(() => this.notifications.size === 0, NOTIFY_GRACE_MS);
+    for (const { channel, event } of this.notifications.values()) {
+      this.record('notify-failed', { channel, event, error: 'still being retried', pending: true });
+    }
+    this.closing = true;
     this.record('finished', {
       outcome,
       ...(reason ? { reason } : {}),
