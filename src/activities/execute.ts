@@ -96,7 +96,11 @@ export const executeActivities = (deps: Deps) => ({
           const a2aResult = await runA2a(call, req.reply, {
             resumed: ctx.info.heartbeatDetails as unknown,
             heartbeat: (details) => ctx.heartbeat(details),
-            cancelRequested: () => ctx.cancellationDetails?.cancelRequested === true,
+            // A cancelled contract usually closes before its next heartbeat could tell this
+            // attempt "cancel requested"; the heartbeat then answers "not found". Both mean the
+            // remote task is orphaned, so it is cancelled too.
+            workAbandoned: () =>
+              ctx.cancellationDetails?.cancelRequested === true || ctx.cancellationDetails?.notFound === true,
           });
           remote = a2aResult.remote;
           if (a2aResult.kind === 'pending') {

@@ -57,7 +57,7 @@ function hooks(over: Partial<A2aHooks> = {}): A2aHooks & { beats: (A2aProgress |
   return {
     beats,
     heartbeat: (d) => beats.push(d),
-    cancelRequested: () => false,
+    workAbandoned: () => false,
     env: {},
     pollMs: 200,
     ...over,
@@ -325,7 +325,7 @@ describe('one attempt on an A2A agent', () => {
   it('a cancelled contract sends tasks/cancel for the followed task', async () => {
     const s = await server({ mode: 'slow', slowMs: 30_000 });
     const ctl = new AbortController();
-    const h = hooks({ cancelRequested: () => true });
+    const h = hooks({ workAbandoned: () => true });
     const running = runA2a(callTo(s.cardUrl, { signal: ctl.signal }), undefined, h);
     const taskId = await s.started(1);
     await until(() => h.beats.some((b) => b?.taskId === taskId), 'the task followed');

@@ -36,8 +36,12 @@ export interface A2aHooks {
   /** What the previous attempt heartbeated (`Context.current().info.heartbeatDetails`). */
   resumed?: unknown;
   heartbeat(details?: A2aProgress): void;
-  /** True when the attempt is cancelled because its contract was (not a shutdown or a timeout). */
-  cancelRequested(): boolean;
+  /**
+   * True when the attempt was cancelled because nobody wants its work any more (the contract was
+   * cancelled, or its workflow is gone), as opposed to a worker shutdown or a timeout, after which
+   * another attempt follows the same task.
+   */
+  workAbandoned(): boolean;
   env?: NodeJS.ProcessEnv;
   pollMs?: number;
 }
@@ -249,7 +253,7 @@ export async function runA2a(
     const t = task;
     if (
       call.signal.aborted &&
-      hooks.cancelRequested() &&
+      hooks.workAbandoned() &&
       client &&
       t &&
       !isTerminal(stateName(t.status?.state))
