@@ -112,7 +112,7 @@ describe('A2A agents in the contract workflow', () => {
         const d = await heartbeatDetails(handle.workflowId);
         return d?.taskId === taskId ? d : undefined;
       }, 'a heartbeat naming the remote task');
-      return { state: (await handle.result()) as ContractState, details: seen };
+      return { state: await handle.result(), details: seen };
     });
     expect(state.outcome).toBe('SUCCEEDED');
     expect(state.decision?.route).toBe('AGENT');
@@ -138,7 +138,7 @@ describe('A2A agents in the contract workflow', () => {
     const c = contract('a2a-failing');
     const [state, ledger] = await withWorker(config, async () => {
       const handle = await start(config, c);
-      const result = (await handle.result()) as ContractState;
+      const result = await handle.result();
       return [result, await readSnapshot(client, config.taskQueue, 'remote-a2a', Date.now())] as const;
     });
     expect(state.outcome).toBe('SUCCEEDED');
