@@ -13,7 +13,6 @@ import { loadDeps } from '../../src/activities/deps.js';
 import type { ExecuteResult } from '../../src/activities/execute.js';
 import type { Config } from '../../src/config/settings.js';
 import { Contract, type Contract as ContractT } from '../../src/shared/contract.js';
-import type { ContractState } from '../../src/shared/decision.js';
 import type { contractWorkflow } from '../../src/workflows/index.js';
 import { agentsFile, clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
 import { startA2aServer, type A2aServerOptions, type A2aTestServer } from '../support/a2aServer.js';
