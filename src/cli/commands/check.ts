@@ -7,6 +7,18 @@ import { detectKind, loadAreasPlan, readDocument, validate } from '../../config/
 import { badInput } from '../../shared/errors.js';
 import { loadConfig } from '../../config/settings.js';
 import { printJson } from '../output.js';
+import { cardProblems, cardWarnings, checkCards } from '../../agents/a2a/checkCards.js';
+import type { AgentsFile as AgentsFileT } from '../../shared/agent.js';
+
+/** The agents file's summary, once every A2A agent's card has been read and found usable. */
+async function agentsSummary(path: string, file: AgentsFileT): Promise<string> {
+  const checks = await checkCards(file.agents);
+  const problem = cardProblems(path, checks);
+  if (problem) throw problem;
+  for (const w of cardWarnings(checks)) process.stderr.write(`arbiter: warning: ${w}\n`);
+  const read = checks.filter((c) => c.info).map((c) => `${c.agentId}: "${c.info!.name}" ${c.info!.version}`);
+  return `${file.agents.length} agents${read.length ? `; A2A cards read: ${read.join(', ')}` : ''}`;
+}
 
 function checkPolicies(dir: string, json?: boolean): void {
   const set = loadPolicySet(dir);
@@ -33,14 +45,14 @@ export function registerCheck(program: Command): void {
     .command('check <path>')
     .description('validate a contract, plan, agents file or policy folder without starting anything')
     .option('--json', 'print one JSON document')
-    .action((path: string, opts: { json?: boolean }) => {
+    .action(async (path: string, opts: { json?: boolean }) => {
       if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
       if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
       const doc = readDocument(path);
       const kind = detectKind(doc, path);
       const summary =
         kind === 'agents'
-          ? `${validate(AgentsFile, doc, path, 'agents file').agents.length} agents`
+          ? await agentsSummary(path, validate(AgentsFile, doc, path, 'agents file'))
           : kind === 'areas'
             ? areasSummary(path, doc)
             : kind === 'plan'
