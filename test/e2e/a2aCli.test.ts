@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { arbiter, hasStackTrace } from '../support/cli.js';
 import { startA2aServer, type A2aTestServer } from '../support/a2aServer.js';
 
@@ -174,5 +174,40 @@ describe('arbiter agents import', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('supportedInterfaces[0].url');
     expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+});
+
+describe('arbiter agents', () => {
+  it("shows an A2A agent's card (name, version, protocol, skills) beside what was measured", async () => {
+    const res = await arbiter(['agents', '--json'], {
+      ARBITER_AGENTS: agentsFile([{ id: 'acme', card: good.cardUrl }]),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: `a2a-cli-${Date.now().toString(36)}`,
+      ARBITER_DATA_DIR: dir(),
+    });
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as { agents: { id: string; card?: object }[] };
+    expect(report.agents[0]).toMatchObject({
+      id: 'acme',
+      endpoint: 'a2a',
+      card: {
+        name: 'Acme Market Analyst',
+        version: '2.1.0',
+        protocol: '1.0',
+        service: `${good.base}/a2a`,
+        skills: [
+          { id: 'trends', name: 'Market trends', tags: ['analytics', 'Marketing', 'forecasting-x'] },
+          { id: 'brief', name: 'Briefs', tags: ['campaign'] },
+        ],
+      },
+    });
+    const text = await arbiter(['agents'], {
+      ARBITER_AGENTS: agentsFile([{ id: 'acme', card: good.cardUrl }]),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: `a2a-cli-${Date.now().toString(36)}`,
+      ARBITER_DATA_DIR: dir(),
+    });
+    expect(text.stdout).toContain('card          "Acme Market Analyst" 2.1.0, A2A 1.0 at');
+    expect(text.stdout).toContain('skills        trends (Market trends), brief (Briefs)');
   });
 });

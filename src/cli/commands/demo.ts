@@ -12,6 +12,7 @@ import { loadContract, loadPlan } from '../../config/files.js';
 import type { ContractState } from '../../shared/decision.js';
 import type { PlanState } from '../../shared/plan.js';
 import { installRuntime } from './stack.js';
+import { startDemoA2a } from './demoA2a.js';
 import { planLines, webUiLink } from '../output.js';
 
 const examples = fileURLToPath(new URL('../../../examples/contracts', import.meta.url));
@@ -67,7 +68,12 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'keep the stack running afterwards, to browse the Web UI (Ctrl-C stops it)')
     .action(async (opts: { keep?: boolean }) => {
       installRuntime('WARN');
-      const stack = await startStack(loadConfig(), (l) => process.stderr.write(`arbiter: ${l}\n`));
+      const log = (l: string) => process.stderr.write(`arbiter: ${l}\n`);
+      const a2a = await startDemoA2a(loadConfig(), log);
+      const stack = await startStack(a2a?.config ?? loadConfig(), log).catch(async (err: unknown) => {
+        await a2a?.stop();
+        throw err;
+      });
       const arbiter = await Arbiter.connect(stack.config);
       try {
         // A fresh suffix per run: ids are run-once, and the demo should show a new run each time.
@@ -119,6 +125,10 @@ export function registerDemo(program: Command): void {
           say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, s.workflowId)}`);
         }
         say();
+        if (a2a) {
+          await a2a.run(arbiter, run, say, stack.uiUrl);
+          say();
+        }
         const plan = loadPlan(join(plans, 'social-analytics.yaml'));
         plan.id = `${plan.id}-${run}`;
         say(
@@ -148,5 +158,6 @@ export function registerDemo(program: Command): void {
         await stack.running;
       }
       await stack.stop();
+      await a2a?.stop();
     });
 }
