@@ -39,6 +39,8 @@ export interface A2aServerOptions {
   rawCard?: (base: string) => unknown;
   /** Name this service URL in the card instead of the server's own (cards pointing elsewhere). */
   serviceUrl?: string;
+  /** Hold the answer to a sent message this long after the task exists (a slow network). */
+  answerDelayMs?: number;
   /** Answer 401 unless this header/value pair is sent. */
   requireHeader?: { name: string; value: string };
 }
@@ -277,7 +279,9 @@ export async function startA2aServer(opts: A2aServerOptions): Promise<A2aTestSer
         text: textOf(m),
         data: dataOf(m),
       });
-      return super.sendMessage(params, ctx);
+      const answer = await super.sendMessage(params, ctx);
+      if (opts.answerDelayMs) await sleep(opts.answerDelayMs);
+      return answer;
     }
     override async getTask(params: Parameters<DefaultRequestHandler['getTask']>[0], ctx: ServerCallContext) {
       stats.gets += 1;

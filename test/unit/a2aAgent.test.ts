@@ -333,4 +333,16 @@ describe('one attempt on an A2A agent', () => {
     await failureOf(running);
     expect(s.cancels).toEqual([taskId]);
   });
+
+  it('cancelled while the first message was on its way: the task is found by its context and cancelled', async () => {
+    const s = await server({ mode: 'slow', slowMs: 30_000, answerDelayMs: 10_000 });
+    const ctl = new AbortController();
+    const h = hooks({ workAbandoned: () => true });
+    const running = runA2a(callTo(s.cardUrl, { signal: ctl.signal }), undefined, h);
+    const taskId = await s.started(1);
+    ctl.abort(new Error('cancelled'));
+    await failureOf(running);
+    expect(h.beats.filter((b) => b !== undefined)).toHaveLength(0);
+    expect(s.cancels).toEqual([taskId]);
+  });
 });

@@ -95,6 +95,7 @@ export async function runA2a(
   let progress: A2aProgress | undefined;
   let task: Task | undefined;
   let client: Client | undefined;
+  let findEarlier: ((signal: AbortSignal) => Promise<Task | undefined>) | undefined;
   const started = Date.now();
 
   const note = (t: Task): TaskStateName => {
@@ -153,7 +154,7 @@ export async function runA2a(
         }),
       );
     // The tasks an earlier attempt may have started in this call's context (1.0 servers only).
-    const earlierTask = async (): Promise<Task | undefined> => {
+    const earlierTask = async (signal: AbortSignal = call.signal): Promise<Task | undefined> => {
       if (info.service.version !== '1.0') return undefined;
       try {
         const listed = await c.listTasks(
@@ -166,7 +167,7 @@ export async function runA2a(
             historyLength: 0,
             statusTimestampAfter: undefined,
           },
-          opts(),
+          { signal },
         );
         return [...listed.tasks].sort((a, b) =>
           (b.status?.timestamp ?? '').localeCompare(a.status?.timestamp ?? ''),
@@ -175,6 +176,7 @@ export async function runA2a(
         return undefined; // a server without ListTasks: nothing to find
       }
     };
+    findEarlier = earlierTask;
     const failedEarlier = (s: TaskStateName) => s === 'failed' || s === 'canceled' || s === 'rejected';
 
     let first: Message | Task;
@@ -250,22 +252,18 @@ export async function runA2a(
       track(await getTask(t.id));
     }
   } catch (err) {
-    const t = task;
-    if (
-      call.signal.aborted &&
-      hooks.workAbandoned() &&
-      client &&
-      t &&
-      !isTerminal(stateName(t.status?.state))
-    ) {
-      // The contract was cancelled: so is the work it asked for.
-      await client
-        .cancelTask(
-          { tenant: '', id: t.id, metadata: undefined },
-          { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) },
-        )
-        .then((after) => note(after))
-        .catch(() => undefined);
+    let t = task;
+    if (call.signal.aborted && hooks.workAbandoned() && client) {
+      // The contract was cancelled: so is the work it asked for. Cancelled while the first
+      // message was on its way, the task may exist unseen: a 1.0 server lists it by context.
+      const quick = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
+      if (!t && !reply && findEarlier) t = await findEarlier(quick);
+      if (t && !isTerminal(stateName(t.status?.state))) {
+        await client
+          .cancelTask({ tenant: '', id: t.id, metadata: undefined }, { signal: quick })
+          .then((after) => note(after))
+          .catch(() => undefined);
+      }
     }
     if (err instanceof ApplicationFailure) throw err;
     const at = t ? ` (A2A task ${t.id})` : '';
