@@ -27,7 +27,7 @@ import {
 } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 
-export type A2aMode = 'instant' | 'text' | 'slow' | 'failing' | 'ask' | 'reject';
+export type A2aMode = 'instant' | 'text' | 'huge' | 'slow' | 'failing' | 'ask' | 'reject';
 
 export interface A2aServerOptions {
   mode: A2aMode;
@@ -173,6 +173,9 @@ class TestExecutor implements AgentExecutor {
         return this.complete(bus, ctx, [data(report)]);
       case 'text':
         return this.complete(bus, ctx, [text('plain words from the agent')]);
+      case 'huge':
+        // Over the 1 MB output cap, well under the 16 MB read limit.
+        return this.complete(bus, ctx, [data({ ...report, padding: 'x'.repeat(1_500_000) })]);
       case 'failing':
         this.status(bus, ctx, TaskState.TASK_STATE_WORKING);
         return this.status(

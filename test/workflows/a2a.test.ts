@@ -173,54 +173,88 @@ describe('A2A agents in the contract workflow', () => {
   });
 });
 
-describe('executeAgent on an A2A task that asks a question', () => {
-  it('returns pending with the question; a call with reply answers on the same task and completes it', async () => {
-    const s = await server({ mode: 'ask' });
-    const config = testConfig({ agentsFile: agentsFile(`agents:${a2aAgent('asker', s.cardUrl)}`) });
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const native = await NativeConnection.connect({ address: config.address! });
+describe('executeAgent on A2A agents, as the workflow sees it', () => {
+  let native: NativeConnection;
+  let worker: Worker;
+  let running: Promise<void>;
+  let config: Config;
+  // Started here, not with server(): they serve every test of this block.
+  let askServer: A2aTestServer;
+  let hugeServer: A2aTestServer;
+
+  beforeAll(async () => {
+    [askServer, hugeServer] = await Promise.all([
+      startA2aServer({ mode: 'ask' }),
+      startA2aServer({ mode: 'huge' }),
+    ]);
+    config = testConfig({
+      agentsFile: agentsFile(
+        `agents:${a2aAgent('asker', askServer.cardUrl)}${a2aAgent('huge', hugeServer.cardUrl)}`,
+      ),
+    });
     try {
-      const worker = await Worker.create({
-        connection: native,
-        namespace: config.namespace,
-        taskQueue: config.taskQueue,
-        activities: createActivities(loadDeps(config)),
-        workflowsPath: repoFile('test/support/workflows/executeAgentOnce.ts'),
-      });
-      const c = contract('a2a-ask');
-      const once = (id: string, args: object) =>
-        client.workflow.execute('executeAgentOnce', {
-          taskQueue: config.taskQueue,
-          workflowId: `${c.id}-${id}`,
-          args: [{ contract: c, agentId: 'asker', ...args }],
-        }) as Promise<ExecuteResult>;
-      const [asked, answered] = await worker.runUntil(async () => {
-        const first = await once('ask', {});
-        const second = await once('answer', {
-          reply: { taskId: first.pending!.taskId, contextId: first.pending!.contextId, text: 'EUR' },
-        });
-        return [first, second] as const;
-      });
-      expect(asked.output).toBeUndefined();
-      expect(asked.pending).toEqual({
-        state: 'input-required',
-        taskId: s.tasksStarted[0],
-        contextId: s.sends[0]!.contextId,
-        question: 'Which currency should the forecast use?',
-      });
-      expect(asked.remote?.taskId).toBe(s.tasksStarted[0]);
-      expect(asked.remote?.states.map((x) => x.state)).toContain('input-required');
-      expect(answered.pending).toBeUndefined();
-      expect(answered.output).toEqual({ summary: 'answered: EUR', criteria: [] });
-      expect(answered.remote?.taskId).toBe(s.tasksStarted[0]);
-      expect(answered.remote?.states.at(-1)?.state).toBe('completed');
-      expect(s.tasksStarted).toHaveLength(1);
-      expect(s.sends.map((m) => [m.taskId, m.text.split('\n')[0]])).toEqual([
-        ['', c.title],
-        [s.tasksStarted[0], 'EUR'],
-      ]);
-    } finally {
-      await native.close();
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // withWorker (earlier in this file) installed it already.
     }
+    native = await NativeConnection.connect({ address: config.address! });
+    worker = await Worker.create({
+      connection: native,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      activities: createActivities(loadDeps(config)),
+      workflowsPath: repoFile('test/support/workflows/executeAgentOnce.ts'),
+    });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker.shutdown();
+    await running;
+    await native.close();
+    await Promise.all([askServer.close(), hugeServer.close()]);
+  });
+
+  const once = (c: ContractT, agentId: string, id: string, args: object = {}) =>
+    client.workflow.execute('executeAgentOnce', {
+      taskQueue: config.taskQueue,
+      workflowId: `${c.id}-${id}`,
+      args: [{ contract: c, agentId, ...args }],
+    }) as Promise<ExecuteResult>;
+
+  it('a task that asks a question: pending with the question; a call with reply answers on the same task', async () => {
+    const s = askServer;
+    const c = contract('a2a-ask');
+    const asked = await once(c, 'asker', 'ask');
+    const answered = await once(c, 'asker', 'answer', {
+      reply: { taskId: asked.pending!.taskId, contextId: asked.pending!.contextId, text: 'EUR' },
+    });
+    expect(asked.output).toBeUndefined();
+    expect(asked.pending).toEqual({
+      state: 'input-required',
+      taskId: s.tasksStarted[0],
+      contextId: s.sends[0]!.contextId,
+      question: 'Which currency should the forecast use?',
+    });
+    expect(asked.remote?.taskId).toBe(s.tasksStarted[0]);
+    expect(asked.remote?.states.map((x) => x.state)).toContain('input-required');
+    expect(answered.pending).toBeUndefined();
+    expect(answered.output).toEqual({ summary: 'answered: EUR', criteria: [] });
+    expect(answered.remote?.taskId).toBe(s.tasksStarted[0]);
+    expect(answered.remote?.states.at(-1)?.state).toBe('completed');
+    expect(s.tasksStarted).toHaveLength(1);
+    expect(s.sends.map((m) => [m.taskId, m.text.split('\n')[0]])).toEqual([
+      ['', c.title],
+      [s.tasksStarted[0], 'EUR'],
+    ]);
+  });
+
+  it('an output over the size cap is refused as invalid-output, like every kind', async () => {
+    const err = await once(contract('a2a-huge'), 'huge', 'huge').then(
+      () => undefined,
+      (e: unknown) => e as Error & { cause?: { cause?: { type?: string; message?: string } } },
+    );
+    const failure = err?.cause?.cause;
+    expect(failure?.type).toBe('invalid-output');
+    expect(failure?.message).toMatch(/exceeds the 1000000-byte limit/);
   });
 });
