@@ -31,6 +31,7 @@ export const A2A_POLL_MS = 1_000;
 /** A send that has not answered by then heartbeats without details, so the attempt stays alive. */
 const SLOW_SEND_MS = 3_000;
 const CANCEL_TIMEOUT_MS = 5_000;
+const MAX_QUESTION_CHARS = 4_000;
 
 export interface A2aHooks {
   /** What the previous attempt heartbeated (`Context.current().info.heartbeatDetails`). */
@@ -238,9 +239,12 @@ export async function runA2a(
       if (state === 'canceled')
         throw agentFailure('agent-error', `${who}: A2A task ${t.id} was canceled${said}`);
       if (isInterrupted(state) && statusKey(t) !== staleQuestion) {
-        const question =
+        // Shown to a person and kept in the history: the agent's words, bounded.
+        const question = clip(
           why ||
-          `the agent asks for ${state === 'auth-required' ? 'authentication' : 'input'} (no message given)`;
+            `the agent asks for ${state === 'auth-required' ? 'authentication' : 'input'} (no message given)`,
+          MAX_QUESTION_CHARS,
+        );
         return {
           kind: 'pending',
           pending: { state, taskId: t.id, ...(t.contextId ? { contextId: t.contextId } : {}), question },
