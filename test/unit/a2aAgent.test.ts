@@ -309,6 +309,22 @@ describe('one attempt on an A2A agent', () => {
     expect(s.cancels).toHaveLength(0);
   });
 
+  it('a resumed attempt whose task the agent lost (restarted) starts the work again, once', async () => {
+    const s = await server({ mode: 'instant' });
+    const call = callTo(s.cardUrl);
+    const resumed: A2aProgress = {
+      protocol: 'a2a',
+      taskId: 'lost-in-a-restart',
+      states: [{ state: 'working', at: 'x' }],
+    };
+    const result = await runA2a({ ...call, attempt: 2 }, undefined, hooks({ resumed }));
+    expect(result).toMatchObject({ kind: 'output', remote: { taskId: s.tasksStarted[0] } });
+    expect(s.sends).toHaveLength(1);
+    // The trail shows the lost task as failed, then the new task's states.
+    expect(result.remote?.states.map((x) => x.state)).toContain('failed');
+    expect(result.remote?.states.at(-1)?.state).toBe('completed');
+  });
+
   it('a retry without details finds the task its predecessor started by the call context (1.0)', async () => {
     const s = await server({ mode: 'slow', slowMs: 1_000 });
     const call = callTo(s.cardUrl);

@@ -57,6 +57,19 @@ const isTask = (r: Message | Task): r is Task => 'status' in r && 'artifacts' in
 const statusKey = (t: Task): string =>
   `${t.status?.state ?? ''}|${t.status?.message?.messageId ?? ''}|${t.status?.timestamp ?? ''}`;
 
+const isTaskNotFound = (err: unknown): boolean =>
+  (err as Error).name === 'TaskNotFoundError' || /task not found/i.test((err as Error).message ?? '');
+
+/** A task the agent no longer knows, seen as failed: a retry starts a new one. */
+const lostTask = (id: string): Task => ({
+  id,
+  contextId: '',
+  status: { state: TaskState.TASK_STATE_FAILED, message: undefined, timestamp: new Date().toISOString() },
+  artifacts: [],
+  history: [],
+  metadata: undefined,
+});
+
 const clip = (s: string, n = 300): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 function categoryOf(err: unknown): ErrorCategory {
@@ -198,7 +211,11 @@ export async function runA2a(
       }
     } else {
       const earlier = resumed
-        ? await getTask(resumed.taskId)
+        ? await getTask(resumed.taskId).catch((err: unknown) => {
+            // The agent lost the task (restarted without its store): it is done over, once.
+            if (isTaskNotFound(err)) return lostTask(resumed.taskId);
+            throw err;
+          })
         : call.attempt > 1
           ? await earlierTask()
           : undefined;
