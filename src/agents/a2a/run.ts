@@ -222,7 +222,9 @@ export async function runA2a(
       if (earlier && !failedEarlier(stateName(earlier.status?.state))) {
         first = earlier;
       } else {
-        if (earlier) track(earlier);
+        // Noted for the trail, not heartbeated: the first heartbeat of this attempt must name the
+        // new task (later ones are throttled, and a crash in between would lose it).
+        if (earlier) note(earlier);
         // A retry after a failed task starts a new task, with a message id of its own.
         first = await startTask(earlier ? retryMessageIdFor(key, earlier.id) : messageIdFor(key));
       }
