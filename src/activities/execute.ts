@@ -5,6 +5,8 @@ import { runBuiltin } from '../agents/builtin.js';
 import { agentFailure } from '../shared/failures.js';
 import { runHttp } from '../agents/http.js';
 import { runOpenAi } from '../agents/openai.js';
+import { runA2a } from '../agents/a2a/run.js';
+import type { A2aPending, A2aRemote, A2aReply } from '../agents/a2a/progress.js';
 import type { AgentCall, AgentResult } from '../agents/types.js';
 import type { Contract } from '../shared/contract.js';
 import type { Usage } from '../shared/decision.js';
@@ -14,12 +16,31 @@ export interface ExecuteRequest {
   contract: Contract;
   agentId: string;
   input?: unknown;
+  /**
+   * A2A agents only: a person's answer to the task an earlier call left `pending`. The text is
+   * sent as the next message on task `taskId` (in `contextId`), and that task is followed to its
+   * end as usual. A retried attempt that finds the task no longer waiting does not send it again.
+   */
+  reply?: A2aReply;
 }
 
 export interface ExecuteResult {
+  /** The agent's answer; undefined when `pending` is set. */
   output: unknown;
   usage: Usage;
   latencyMs: number;
+  /**
+   * A2A agents only: the remote task waits for its client (`input-required`: the agent asks
+   * `question`; `auth-required`: it needs credentials). The activity does not wait for a person:
+   * the workflow asks one and calls executeAgent again with `reply` for the same `taskId`. Never a
+   * silent retry: an unanswered task stays as it is.
+   */
+  pending?: A2aPending;
+  /**
+   * A2A agents only: the remote task behind this result, and each state it was seen in (with the
+   * agent's timestamp when it gave one), so the trail can show the task id and its state changes.
+   */
+  remote?: A2aRemote;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -55,7 +76,11 @@ export const executeActivities = (deps: Deps) => ({
     // timeout, and the heartbeat's answer is how a cancelled contract reaches this call (the SDK
     // then aborts ctx.cancellationSignal, which the http and openai agents pass to their request).
     // Local activities (in-process builtins) have no heartbeats; they finish at once anyway.
-    const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    // A2A calls heartbeat themselves, with the remote task id as the details (a detail-less
+    // heartbeat would overwrite them).
+    const a2a = agent.endpoint.kind === 'a2a';
+    const beat = ctx.info.isLocal || a2a ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    let remote: A2aRemote | undefined;
     try {
       switch (agent.endpoint.kind) {
         case 'builtin':
@@ -67,6 +92,29 @@ export const executeActivities = (deps: Deps) => ({
         case 'http':
           result = await runHttp(call);
           break;
+        case 'a2a': {
+          const a2aResult = await runA2a(call, req.reply, {
+            resumed: ctx.info.heartbeatDetails as unknown,
+            heartbeat: (details) => ctx.heartbeat(details),
+            // A cancelled contract usually closes before its next heartbeat could tell this
+            // attempt "cancel requested"; the heartbeat then answers "not found". Both mean the
+            // remote task is orphaned, so it is cancelled too.
+            workAbandoned: () =>
+              ctx.cancellationDetails?.cancelRequested === true || ctx.cancellationDetails?.notFound === true,
+          });
+          remote = a2aResult.remote;
+          if (a2aResult.kind === 'pending') {
+            return {
+              output: undefined,
+              usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+              latencyMs: Math.round(performance.now() - started),
+              pending: a2aResult.pending,
+              remote: a2aResult.remote,
+            };
+          }
+          result = { output: a2aResult.output };
+          break;
+        }
       }
     } catch (err) {
       // The agents report an aborted request as a timeout; when it was aborted because Temporal
@@ -95,6 +143,7 @@ export const executeActivities = (deps: Deps) => ({
       output: result.output,
       usage: { inputTokens, outputTokens, costUsd: Math.round(costUsd * 1e6) / 1e6 },
       latencyMs: Math.round(performance.now() - started),
+      ...(remote ? { remote } : {}),
     };
   },
 

@@ -12,6 +12,7 @@ import { ensureSearchAttributes } from './searchAttributes.js';
 import { startLocalModelServer, type LocalModelServer } from '../llm/localServer.js';
 import { localModelPath } from '../llm/modelPath.js';
 import { llmSettingsFromEnv } from '../llm/client.js';
+import { assertCardsUsable } from '../agents/a2a/checkCards.js';
 
 export interface Stack {
   config: Config;
@@ -60,6 +61,7 @@ async function startLocalLlm(log: (line: string) => void): Promise<LocalModelSer
 export async function startStack(config: Config, log: (line: string) => void): Promise<Stack> {
   // Agents, policies and rules are checked before anything starts: bad input starts nothing.
   const checked = loadDeps(config);
+  await assertCardsUsable(config.agentsFile, [...checked.agents.values()], log);
   const llm = await startLocalLlm(log);
   const deps = { ...checked, llm: llmSettingsFromEnv() };
   let server: DevServer | undefined;

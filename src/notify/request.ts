@@ -14,7 +14,6 @@ export const NOTIFY_EVENTS = [
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
-
 export const ReviewNotice = z.object({
   workflowId: z.string().min(1),
   contractId: z.string().min(1),

@@ -26,6 +26,52 @@ const forged = Object.fromEntries(
   ]),
 );
 
+const SECRET_FIELDS = ['token', 'value', 'secret', 'password', 'apiKey', 'key'] as const;
+const noSecrets = Object.fromEntries(
+  SECRET_FIELDS.map((f) => [
+    f,
+    z
+      .never({
+        error: `"${f}" cannot be written in the agents file: put the secret in an environment variable and name that variable in auth.env`,
+      })
+      .optional(),
+  ]),
+);
+
+/**
+ * An A2A (Agent2Agent) agent: Arbiter reads its Agent Card at `card` and calls the JSON-RPC
+ * interface the card offers. The card is data, never trust: capabilities and clearance are the
+ * operator's, declared here. `auth` names a header and the environment variable holding its
+ * value (read at call time; a secret is never written in this file).
+ */
+export const A2aEndpoint = z
+  .object({
+    kind: z.literal('a2a'),
+    card: z.url({
+      protocol: /^https?$/,
+      error:
+        'card must be the http(s) URL of the Agent Card, e.g. https://agent.example.com/.well-known/agent-card.json',
+    }),
+    skill: z
+      .string()
+      .min(1, { error: 'skill must be the id of one of the skills the Agent Card lists' })
+      .optional(),
+    auth: z
+      .object({
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9-]+$/, { error: 'auth.header must be an HTTP header name, e.g. Authorization' }),
+        env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: 'auth.env must be the name of an environment variable, e.g. MY_AGENT_TOKEN',
+        }),
+        ...noSecrets,
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type A2aEndpoint = z.infer<typeof A2aEndpoint>;
+
 export const Endpoint = z.discriminatedUnion('kind', [
   z
     .object({
@@ -39,6 +85,7 @@ export const Endpoint = z.discriminatedUnion('kind', [
     .superRefine(checkToolBounds),
   z.object({ kind: z.literal('http'), url: z.url() }).strict(),
   z.object({ kind: z.literal('builtin'), name: z.enum(BUILTIN_AGENTS) }).strict(),
+  A2aEndpoint,
 ]);
 export type Endpoint = z.infer<typeof Endpoint>;
 

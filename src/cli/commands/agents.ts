@@ -11,6 +11,8 @@ import { queueDepth, type QueueDepth } from '../../observability/queueDepth.js';
 import { loadAgents } from '../../config/files.js';
 import { withClient } from '../context.js';
 import { printJson } from '../output.js';
+import { checkCards, type CardCheck } from '../../agents/a2a/checkCards.js';
+import { registerAgentsImport } from './agentsImport.js';
 
 export interface AgentReport {
   id: string;
@@ -30,6 +32,18 @@ export interface AgentReport {
     depth?: QueueDepth;
     depthError?: string;
   };
+  /**
+   * A2A agents: what their Agent Card says now (the agent's own claim, shown beside what was
+   * measured), or why it could not be read.
+   */
+  card?: {
+    name: string;
+    version: string;
+    protocol: string;
+    service: string;
+    skills: { id: string; name: string; tags: string[] }[];
+  };
+  cardError?: string;
   /** Absent when the ledger could not be read (see `unavailable`). */
   measured?: AgentSnapshot;
   unavailable?: string;
@@ -69,6 +83,15 @@ function reportLines(r: AgentReport): string[] {
   lines.push(`  capabilities  ${r.capabilities.domains.join(', ')}${roles}`);
   lines.push(`  clearance     ${r.clearance}${r.region ? `, region ${r.region}` : ''} (${r.endpoint})`);
   lines.push(`  queue         ${queueText(r)}`);
+  if (r.card) {
+    const skills = r.card.skills.map((k) => `${k.id} (${k.name})`).join(', ') || 'none listed';
+    lines.push(
+      `  card          "${r.card.name}" ${r.card.version}, A2A ${r.card.protocol} at ${r.card.service}`,
+    );
+    lines.push(`  skills        ${skills}`);
+  } else if (r.cardError) {
+    lines.push(`  card          unavailable: ${r.cardError}`);
+  }
   const m = r.measured;
   if (!m) {
     lines.push(`  measured      unavailable: ${r.unavailable ?? 'unknown'}`);
@@ -106,13 +129,28 @@ async function queueOf(client: Client, agent: Agent, taskQueue: string): Promise
 }
 
 export function registerAgents(program: Command): void {
-  program
+  const agents = program
     .command('agents')
     .description('registry: capabilities, measured trust, success rate, latency p50/p95, cost, circuit state')
     .option('--json', 'print one JSON document')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
       const agents = loadAgents(config.agentsFile).agents;
+      const cards = new Map<string, CardCheck>((await checkCards(agents)).map((c) => [c.agentId, c]));
+      const cardOf = (id: string): Pick<AgentReport, 'card' | 'cardError'> => {
+        const c = cards.get(id);
+        if (!c) return {};
+        if (!c.info) return { cardError: c.error?.message ?? 'unknown' };
+        return {
+          card: {
+            name: c.info.name,
+            version: c.info.version,
+            protocol: c.info.service.version,
+            service: c.info.service.url,
+            skills: c.info.skills.map((k) => ({ id: k.id, name: k.name, tags: k.tags })),
+          },
+        };
+      };
       const reports = await withClient(async (arbiter) => {
         return Promise.all(
           agents.map(async (a): Promise<AgentReport> => {
@@ -125,6 +163,7 @@ export function registerAgents(program: Command): void {
               endpoint: a.endpoint.kind,
               ...(a.limits ? { limits: a.limits } : {}),
               queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
+              ...cardOf(a.id),
             };
             try {
               const measured = await arbiter.agentSnapshot(a.id);
@@ -144,4 +183,5 @@ export function registerAgents(program: Command): void {
       if (opts.json) return printJson({ agentsFile: config.agentsFile, agents: reports });
       process.stdout.write(`${reports.map((r) => reportLines(r).join('\n')).join('\n\n')}\n`);
     });
+  registerAgentsImport(agents);
 }

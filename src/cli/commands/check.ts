@@ -8,6 +8,18 @@ import { detectKind, loadAgents, loadAreasPlan, readDocument, validate } from '.
 import { badInput } from '../../shared/errors.js';
 import { loadConfig } from '../../config/settings.js';
 import { printJson } from '../output.js';
+import { cardProblems, cardWarnings, checkCards } from '../../agents/a2a/checkCards.js';
+import type { AgentsFile as AgentsFileT } from '../../shared/agent.js';
+
+/** The agents file's summary, once every A2A agent's card has been read and found usable. */
+async function agentsSummary(path: string, file: AgentsFileT): Promise<string> {
+  const checks = await checkCards(file.agents);
+  const problem = cardProblems(path, checks);
+  if (problem) throw problem;
+  for (const w of cardWarnings(checks)) process.stderr.write(`arbiter: warning: ${w}\n`);
+  const read = checks.filter((c) => c.info).map((c) => `${c.agentId}: "${c.info!.name}" ${c.info!.version}`);
+  return `${file.agents.length} agents${read.length ? `; A2A cards read: ${read.join(', ')}` : ''}`;
+}
 
 function checkPolicies(dir: string, json?: boolean): void {
   const set = loadPolicySet(dir);
@@ -49,7 +61,7 @@ export function registerCheck(program: Command): void {
       'validate a contract, plan, agents file, reviewers file or policy folder without starting anything',
     )
     .option('--json', 'print one JSON document')
-    .action((path: string, opts: { json?: boolean }) => {
+    .action(async (path: string, opts: { json?: boolean }) => {
       if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
       if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
       const doc = readDocument(path);
@@ -58,7 +70,7 @@ export function registerCheck(program: Command): void {
       const summary = reviewers
         ? reviewers.summary
         : kind === 'agents'
-          ? `${loadAgents(path).agents.length} agents`
+          ? await agentsSummary(path, loadAgents(path))
           : kind === 'areas'
             ? areasSummary(path, doc)
             : kind === 'plan'

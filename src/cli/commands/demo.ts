@@ -13,6 +13,7 @@ import type { ContractState } from '../../shared/decision.js';
 import type { PlanState } from '../../shared/plan.js';
 import { installRuntime } from './stack.js';
 import { startDemoNotifications } from '../demoNotifications.js';
+import { startDemoA2a } from './demoA2a.js';
 import { planLines, webUiLink } from '../output.js';
 
 const examples = fileURLToPath(new URL('../../../examples/contracts', import.meta.url));
@@ -68,8 +69,14 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'keep the stack running afterwards, to browse the Web UI (Ctrl-C stops it)')
     .action(async (opts: { keep?: boolean }) => {
       installRuntime('WARN');
+      const log = (l: string) => process.stderr.write(`arbiter: ${l}\n`);
       const notifications = await startDemoNotifications(say);
-      const stack = await startStack(loadConfig(), (l) => process.stderr.write(`arbiter: ${l}\n`));
+      const a2a = await startDemoA2a(loadConfig(), log);
+      const stack = await startStack(a2a?.config ?? loadConfig(), log).catch(async (err: unknown) => {
+        await a2a?.stop();
+        await notifications.stop();
+        throw err;
+      });
       const arbiter = await Arbiter.connect(stack.config);
       try {
         // A fresh suffix per run: ids are run-once, and the demo should show a new run each time.
@@ -121,6 +128,10 @@ export function registerDemo(program: Command): void {
           say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, s.workflowId)}`);
         }
         say();
+        if (a2a) {
+          await a2a.run(arbiter, run, say, stack.uiUrl);
+          say();
+        }
         const plan = loadPlan(join(plans, 'social-analytics.yaml'));
         plan.id = `${plan.id}-${run}`;
         say(
@@ -151,5 +162,6 @@ export function registerDemo(program: Command): void {
       }
       await stack.stop();
       await notifications.stop();
+      await a2a?.stop();
     });
 }

@@ -7,6 +7,7 @@ import { connectWorker, createWorker } from '../../worker.js';
 import { createAgentPools, runWithPools } from '../../runtime/agentPools.js';
 import { startStack } from '../../embedded/stack.js';
 import { ensureSearchAttributes } from '../../embedded/searchAttributes.js';
+import { assertCardsUsable } from '../../agents/a2a/checkCards.js';
 
 const log = (line: string) => process.stderr.write(`arbiter: ${line}\n`);
 
@@ -37,6 +38,8 @@ export function registerStack(program: Command): void {
       installRuntime('INFO');
       const config = loadConfig();
       const deps = loadDeps(config);
+      // A2A agents' cards: a malformed one stops the worker before it polls (exit 2).
+      await assertCardsUsable(config.agentsFile, [...deps.agents.values()], log);
       // The same address, TLS and API key as the worker's own connection.
       const client = await connect(config).catch(() => undefined);
       if (client) {
