@@ -23,7 +23,7 @@ import {
   WORKFLOW_TYPES,
 } from './shared/constants.js';
 import { Contract, Plan } from './shared/contract.js';
-import { ContractState } from './shared/decision.js';
+import { ContractState, type ReviewSubject } from './shared/decision.js';
 import { ArbiterError } from './shared/errors.js';
 import { validate } from './config/files.js';
 import { contractStateWithoutWorker, type BundleSource } from './audit/source.js';
@@ -108,6 +108,8 @@ export interface Submitted {
 export interface ReviewItem {
   workflowId: string;
   title: string;
+  /** What a person is asked about: the contract, a stage, a retry, an agent's question… */
+  subject: ReviewSubject;
   why: string[];
   deadline: string;
   permitted: string[];
@@ -450,10 +452,11 @@ export class Arbiter {
         const state = (await this.liveState(handle, WORKFLOW_TYPES.contract, true).catch(() => undefined)) as
           ContractState | undefined;
         if (state?.status !== 'awaiting-review' || !state.review) return undefined;
-        const { why, deadline, permitted, group, reviewers } = state.review;
+        const { why, deadline, permitted, group, reviewers, subject } = state.review;
         return {
           workflowId,
           title: state.title,
+          subject,
           why,
           deadline,
           permitted,

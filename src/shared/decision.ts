@@ -266,6 +266,18 @@ export const TrailEvent = z.discriminatedUnion('kind', [
     'notify',
     z.object({ channel: z.string(), event: z.string(), error: z.string(), pending: z.boolean().optional() }),
   ),
+  /** A remote agent's task (A2A) behind an attempt: its id and the states it was seen in. */
+  event(
+    'remote-task',
+    'execute',
+    z.object({
+      agentId: z.string(),
+      label,
+      protocol: z.string(),
+      taskId: z.string(),
+      states: z.array(z.object({ state: z.string(), at: z.string() })),
+    }),
+  ),
   event('cancel-requested', 'cancel', z.object({ by: z.string().optional(), reason: z.string().optional() })),
   event(
     'finished',

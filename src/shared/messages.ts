@@ -17,6 +17,8 @@ export const ReviewAnswer = z
     reason: z.string({ error: 'reason must be text' }).optional(),
     /** With approve: the agent to use, among those policy permits. */
     agentId: z.string({ error: 'agentId must name an agent' }).optional(),
+    /** With approve, when an agent asked a question: the answer it gets (`arbiter answer`). */
+    text: z.string({ error: 'text must be the answer to the agent' }).optional(),
   })
   .strict();
 export type ReviewAnswer = z.infer<typeof ReviewAnswer>;

@@ -28,6 +28,7 @@ const STEP: { [K in TrailKind]: Extract<TrailEvent, { kind: K }>['step'] } = {
   'stage-decided': 'stage',
   'stage-finished': 'stage',
   'sent-back': 'stage',
+  'remote-task': 'execute',
   notified: 'notify',
   'notify-failed': 'notify',
   'cancel-requested': 'cancel',
@@ -72,6 +73,8 @@ const SUMMARY: { [K in TrailKind]: (d: TrailData<K>) => string } = {
   'stage-finished': (d) =>
     `${d.id} (${d.role}) round ${d.round}: ${d.ok ? `delivered by ${d.agentId}` : 'no agent delivered'}`,
   'sent-back': (d) => `${d.stage} sent the work back (round ${d.round}): ${d.feedback}`,
+  'remote-task': (d) =>
+    `${d.label}: agent ${d.agentId}, ${d.protocol.toUpperCase()} task ${d.taskId}: ${d.states.map((s) => s.state).join(' -> ') || 'no state seen'}`,
   notified: (d) =>
     d.status === 'already-sent'
       ? `${d.event}: ${d.channel} had already been told (${d.kind} ${d.target})`
@@ -209,7 +212,7 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
       break;
     default:
       // The rest only add to the trail (signal-ignored, escalated, probe, not-measured, sent-back,
-      // notified, notify-failed, cancel-requested).
+      // remote-task, notified, notify-failed, cancel-requested).
       break;
   }
   return state;

@@ -7,6 +7,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Client, Connection } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Arbiter } from '../../src/client.js';
 import { readSnapshot } from '../../src/governance/ledgers.js';
 import { createActivities } from '../../src/activities/index.js';
 import { loadDeps } from '../../src/activities/deps.js';
@@ -151,6 +152,74 @@ describe('A2A agents in the contract workflow', () => {
     // Each retry of the failed step started a new task (the failed one is never followed again).
     expect(s.tasksStarted.length).toBeGreaterThanOrEqual(2);
     expect(new Set(s.sends.map((m) => m.messageId)).size).toBe(s.sends.length);
+  });
+
+  it("input-required: the agent's question waits for a person, and the answer goes back on the same task", async () => {
+    const s = await server({ mode: 'ask' });
+    const config = testConfig({ agentsFile: agentsFile(`agents:${a2aAgent('asker', s.cardUrl)}`) });
+    const c = contract('a2a-question');
+    const arbiter = await Arbiter.connect(config);
+    try {
+      const { state, listed } = await withWorker(config, async () => {
+        const handle = await start(config, c);
+        const item = await until(
+          async () => (await arbiter.reviews()).find((r) => r.workflowId === handle.workflowId),
+          '`arbiter reviews` listing the question',
+        );
+        await arbiter.review(handle.workflowId, { decision: 'approve', reviewer: 'alice', text: 'EUR' });
+        return { state: await handle.result(), listed: item };
+      });
+      expect(listed.subject).toBe('agent-question');
+      expect(listed.why.join(' ')).toContain('Which currency should the forecast use?');
+      expect(state.outcome).toBe('SUCCEEDED');
+      expect(state.output).toEqual({ summary: 'answered: EUR', criteria: [] });
+      expect(state.review?.answer).toMatchObject({ reviewer: 'alice', text: 'EUR', via: 'update' });
+      // One remote task: the answer went back on it, and the trail shows its states.
+      expect(s.tasksStarted).toHaveLength(1);
+      expect(s.sends.map((m) => m.taskId)).toEqual(['', s.tasksStarted[0]]);
+      const remote = state.trail.filter((e) => e.kind === 'remote-task').map((e) => e.summary);
+      expect(remote).toEqual([
+        expect.stringMatching(new RegExp(`A2A task ${s.tasksStarted[0]}: .*input-required$`)),
+        expect.stringMatching(new RegExp(`A2A task ${s.tasksStarted[0]}: .*completed$`)),
+      ]);
+    } finally {
+      await arbiter.close();
+    }
+  });
+
+  it('a declined question: the attempt fails as refused and the fallback does the work', async () => {
+    const s = await server({ mode: 'ask' });
+    const config = testConfig({
+      agentsFile: agentsFile(
+        `agents:${a2aAgent('asker', s.cardUrl)}${builtin('steady', 'pricing: { perCallUsd: 0.01 }')}`,
+      ),
+    });
+    const c = contract('a2a-declined');
+    const arbiter = await Arbiter.connect(config);
+    try {
+      const state = await withWorker(config, async () => {
+        const handle = await start(config, c);
+        await until(
+          async () =>
+            (await arbiter.reviews()).some((r) => r.workflowId === handle.workflowId) ? true : undefined,
+          'the question listed',
+        );
+        await arbiter.review(handle.workflowId, {
+          decision: 'reject',
+          reviewer: 'alice',
+          reason: 'not ours to say',
+        });
+        return handle.result();
+      });
+      expect(state.outcome).toBe('SUCCEEDED');
+      expect(state.attempts.map((a) => [a.agentId, a.ok, a.errorCategory])).toEqual([
+        ['asker', false, 'refused'],
+        ['steady', true, undefined],
+      ]);
+      expect(state.attempts[0]?.error).toContain('declined by alice');
+    } finally {
+      await arbiter.close();
+    }
   });
 
   it('cancelling the contract sends tasks/cancel for the remote task', async () => {

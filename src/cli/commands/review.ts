@@ -18,11 +18,16 @@ export function registerReview(program: Command): void {
         if (items.length === 0) return void process.stdout.write('nothing waits for review\n');
         for (const r of items) {
           process.stdout.write(
-            `${r.workflowId}  ${r.title}\n  asked: ${r.group ?? 'reviewers'} until ${r.deadline}\n`,
+            `${r.workflowId}  ${r.title}\n  ${r.subject === 'agent-question' ? 'an agent asks' : 'asked'}: ${r.group ?? 'reviewers'} until ${r.deadline}\n`,
           );
           if (r.reviewers) process.stdout.write(`  may answer: ${r.reviewers.join(', ')}\n`);
           for (const w of r.why) process.stdout.write(`  why: ${w}\n`);
-          process.stdout.write(`  agents permitted on approval: ${r.permitted.join(', ') || 'none'}\n`);
+          if (r.subject === 'agent-question') {
+            process.stdout.write(
+              `  answer with: arbiter answer ${r.workflowId} --text TEXT (or reject --reason)\n`,
+            );
+          } else
+            process.stdout.write(`  agents permitted on approval: ${r.permitted.join(', ') || 'none'}\n`);
         }
       });
     });
@@ -44,6 +49,25 @@ export function registerReview(program: Command): void {
         });
         if (opts.json) printJson(state);
         else process.stdout.write(`approved\n${summaryLines(state).join('\n')}\n`);
+      });
+    });
+
+  program
+    .command('answer <id>')
+    .description("answer an agent's question (an A2A agent waiting for input): the text goes back to it")
+    .requiredOption('--text <text>', 'the answer the agent gets')
+    .option('--as <reviewer>', 'who answers (default: ARBITER_REVIEWER or the OS user)')
+    .option('--json', 'print one JSON document')
+    .action(async (id: string, opts: { text: string; as?: string; json?: boolean }) => {
+      if (!opts.text.trim()) throw badInput('answer needs --text TEXT: the answer the agent gets');
+      await withClient(async (arbiter) => {
+        const state = await arbiter.review(id, {
+          decision: 'approve',
+          reviewer: reviewer(opts.as),
+          text: opts.text,
+        });
+        if (opts.json) printJson(state);
+        else process.stdout.write(`answered\n${summaryLines(state).join('\n')}\n`);
       });
     });
 

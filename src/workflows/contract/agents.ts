@@ -7,7 +7,7 @@ import { SEARCH_ATTRIBUTES as SA } from '../../shared/constants.js';
 import type { PolicyResult, Selection } from '../../shared/decision.js';
 import { failureCategory, type ErrorCategory } from '../../shared/failures.js';
 import type { RecordOutcome } from '../../shared/ledgerMessages.js';
-import { callAgent } from './agentCall.js';
+import { perform } from './perform.js';
 import type { ContractRun } from './run.js';
 import { claimCircuitProbe, recordAgentOutcome, selectAgent, validateOutput } from './steps.js';
 
@@ -101,11 +101,7 @@ async function attempt(
   run.tag({ key: SA.agent, value: agentId });
   run.publish();
   try {
-    const result = await callAgent(
-      selection,
-      { contract, agentId, input: task.input },
-      `execute ${task.label} with agent ${agentId}`,
-    );
+    const result = await perform(run, selection, agentId, task);
     const { latencyMs, usage } = result;
     run.record('agent-answered', { agentId, label: task.label, latencyMs, usage });
     const errors = task.validate

@@ -72,6 +72,7 @@ async function classifyContract(run: ContractRun) {
 async function decide(run: ContractRun, classification: Classification) {
   const policy = await evaluatePolicy({ contract: run.contract, classification });
   run.record('decided', policy);
+  run.reviewPolicy = policy;
   run.tag({ key: SA.route, value: policy.route }, { key: SA.policyVersion, value: policy.policyVersion });
   return policy;
 }

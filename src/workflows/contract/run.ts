@@ -5,7 +5,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { condition, proxySinks, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES as SA } from '../../shared/constants.js';
 import type { Contract } from '../../shared/contract.js';
-import type { ContractState, Outcome, TrailData, TrailKind } from '../../shared/decision.js';
+import type { ContractState, Outcome, PolicyResult, TrailData, TrailKind } from '../../shared/decision.js';
 import type { CancelRequest, ReviewAnswer } from '../../shared/messages.js';
 import { applyEvent, emptyState, trailEvent, type TrailSinks } from '../../shared/trail.js';
 import { NOTIFY_GRACE_MS } from './notify.js';
@@ -25,6 +25,8 @@ export class ContractRun {
   /** Who cancelled and why, when they said so before cancelling. */
   cancelRequest?: CancelRequest;
   review?: OpenReview;
+  /** Who is asked when a person must decide mid-work (an agent's question): the contract's decision. */
+  reviewPolicy: Pick<PolicyResult, 'reviewWithinMs' | 'reviewChain'> = {};
   /** How many reviews this run has opened (numbers each review's notifications). */
   reviews = 0;
   /** Notifications under way, and what each is about. */
