@@ -15,7 +15,7 @@ import { WORKFLOW_TYPES } from '../shared/constants.js';
 import { planStateQuery } from '../shared/messages.js';
 import { fallbackPlan, RequestInput, type PlanState } from '../shared/plan.js';
 import { invalidPayload } from '../shared/problems.js';
-import type { planWorkflow } from './plan.js';
+import type { planWorkflow } from './plan/index.js';
 
 // Two LLM calls at most, each bounded by ARBITER_LLM_TIMEOUT_MS; model problems degrade inside
 // the activity, so retries here are for the worker itself failing.
