@@ -64,6 +64,18 @@ export function userMessage(
   };
 }
 
+/** The contract as the first message of a call, in the call's context. */
+export function contractMessage(
+  call: AgentCall,
+  ids: { messageId: string; contextId: string },
+  skill: string | undefined,
+): Message {
+  return userMessage(ids, contractParts(call, skill), {
+    arbiter: { contractId: call.contract.id, idempotencyKey: call.idempotencyKey },
+    ...(skill ? { skill } : {}),
+  });
+}
+
 export const replyParts = (text: string): Part[] => [textPart(text)];
 
 /** The value of parts: the first data part; else the text parts (JSON-typed text is parsed). */
@@ -100,3 +112,6 @@ export function statusText(task: Task): string {
   const data = parts.find((p) => p.content?.$case === 'data');
   return data?.content?.$case === 'data' ? JSON.stringify(data.content.value) : '';
 }
+
+/** A text for people to read (a reason, an error), bounded: the agent's words can be any length. */
+export const clip = (s: string, n = 300): string => (s.length > n ? `${s.slice(0, n)}…` : s);

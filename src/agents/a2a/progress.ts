@@ -45,6 +45,11 @@ export const A2aReply = z.object({
 });
 export type A2aReply = z.infer<typeof A2aReply>;
 
+/** What one attempt hands back: the output, or a question a person has to answer first. */
+export type A2aResult =
+  | { kind: 'output'; output: unknown; remote?: A2aRemote }
+  | { kind: 'pending'; pending: A2aPending; remote: A2aRemote };
+
 /** The details a previous attempt heartbeated, when they are an A2A attempt's (else undefined). */
 export function resumedProgress(details: unknown): A2aProgress | undefined {
   const parsed = A2aProgress.safeParse(details);

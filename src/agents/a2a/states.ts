@@ -1,6 +1,6 @@
 // A2A task states by their protocol names (`input-required`, as the 0.3 wire and the docs spell
 // them), so the trail and heartbeat details read the same whichever protocol version was spoken.
-import { TaskState } from '@a2a-js/sdk';
+import { TaskState, type Task } from '@a2a-js/sdk';
 
 export const TASK_STATES = [
   'unspecified',
@@ -27,3 +27,7 @@ export const isTerminal = (s: TaskStateName): boolean =>
 /** States in which the task waits for its client (a person, here) before it goes on. */
 export const isInterrupted = (s: TaskStateName): s is 'input-required' | 'auth-required' =>
   s === 'input-required' || s === 'auth-required';
+
+/** A status's identity: the same question seen again is not a new question. */
+export const statusKey = (t: Task): string =>
+  `${t.status?.state ?? ''}|${t.status?.message?.messageId ?? ''}|${t.status?.timestamp ?? ''}`;
