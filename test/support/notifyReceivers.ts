@@ -19,6 +19,8 @@ export interface HttpReceiver {
   received: HttpReceived[];
   /** The answer to the next requests, in order; the last one repeats. */
   answers: { status: number; body: string }[];
+  /** When set, decides each answer instead of `answers` (called once the whole request is in). */
+  answer?: (request: HttpReceived) => { status: number; body: string };
   close(): Promise<void>;
 }
 
@@ -45,13 +47,18 @@ export async function startHttpReceiver(
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      received.push({
+      const request: HttpReceived = {
         path: req.url ?? '',
         headers: req.headers,
         body,
         ...(opts.secret ? { signatureOk: signatureMatches(opts.secret, req.headers, body) } : {}),
-      });
-      const answer = receiver.answers.length > 1 ? receiver.answers.shift()! : receiver.answers[0]!;
+      };
+      received.push(request);
+      const answer = receiver.answer
+        ? receiver.answer(request)
+        : receiver.answers.length > 1
+          ? receiver.answers.shift()!
+          : receiver.answers[0]!;
       res.writeHead(answer.status, { 'content-type': 'text/plain' });
       res.end(answer.body);
     });
