@@ -39,6 +39,22 @@ export interface Notice {
   answer?: ReviewRecord;
 }
 
+/** Review subjects whose reasons quote what an agent said or wants to do, not policy's words. */
+const AGENT_WORDS: ReadonlySet<ReviewSubject> = new Set(['agent-question', 'tool-call']);
+
+/**
+ * What a notification says about why a person is needed. Policy's explanations are fixed text; an
+ * agent's question or a tool call's arguments may quote the contract's data, so for confidential
+ * and pii work they stay in Arbiter (`arbiter reviews` shows them to the reviewers asked).
+ */
+export function reasonsToSend(notice: Notice, dataClass: string): string[] {
+  if (!AGENT_WORDS.has(notice.subject) || (dataClass !== 'confidential' && dataClass !== 'pii')) {
+    return notice.why;
+  }
+  const what = notice.subject === 'tool-call' ? 'a tool call an agent wants to make' : "an agent's question";
+  return [`${what} on ${dataClass} work: read it with \`arbiter reviews\``];
+}
+
 /** Starts one notification per channel; each one's outcome is recorded when it arrives. */
 export function announce(run: ContractRun, channels: readonly string[], notice: Notice): void {
   const { workflowId, runId } = workflowInfo();
@@ -49,7 +65,7 @@ export function announce(run: ContractRun, channels: readonly string[], notice: 
     contractId: contract.id,
     title: contract.title,
     subject: notice.subject,
-    why: notice.why,
+    why: reasonsToSend(notice, contract.constraints.dataClass),
     dataClass: contract.constraints.dataClass,
     ...(contract.constraints.budgetUsd !== undefined ? { budgetUsd: contract.constraints.budgetUsd } : {}),
     deadline: notice.deadline,
