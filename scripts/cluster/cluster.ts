@@ -4,7 +4,7 @@
 // Everything it starts is recorded under <dataDir>/pids, so stopCluster() (or `cluster stop`)
 // stops exactly that, also from another process.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,7 +50,7 @@ import {
   waitForMatching,
   type Database,
 } from './temporal.js';
-import { ensureServerTools, repoRoot, type ServerTools } from './tools.js';
+import { ensureServerTools, repoRoot, type ServerTools } from './build.mjs';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
@@ -202,7 +202,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   if (runningCluster(dataDir)) {
     throw new Error(`a cluster from ${dataDir} is already running: stop it first (npm run cluster -- stop)`);
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  mkdirSync(dataDir, { recursive: true });
+  // PostgreSQL runs as its own OS user under root and must enter this dir (cluster.json stays 0600).
+  chmodSync(dataDir, 0o755);
 
   const [tools, pgBin] = await Promise.all([
     ensureServerTools(log),

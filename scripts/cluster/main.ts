@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { DEFAULT_DATA_DIR, runningCluster, startCluster, stopCluster, type Cluster } from './cluster.js';
 import { SERVICES, TEMPORAL_SERVER_VERSION } from './spec.js';
-import { repoRoot } from './tools.js';
+import { repoRoot } from './build.mjs';
 
 const say = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
 

@@ -2,24 +2,13 @@
 // database schema steps and the services. `npm run cluster` runs exactly this, and
 // test/unit/compose.test.ts holds docker-compose.yml to the same values, so the two cannot drift.
 
-/** The Temporal server release both twins run: `go install …@v<version>` here, image tags there. */
-export const TEMPORAL_SERVER_VERSION = '1.32.2';
-/** v1.32 needs Go ≥ 1.26.10; the go command fetches this toolchain from the module proxy. */
-export const GO_TOOLCHAIN = 'go1.27.3';
-export const SERVER_MODULE = 'go.temporal.io/server';
-/** The packages `go install` builds, and the names their binaries get under .tools. */
-export const GO_BINARIES = [
-  { pkg: `${SERVER_MODULE}/cmd/server`, built: 'server', name: 'temporal-server' },
-  { pkg: `${SERVER_MODULE}/cmd/tools/sql`, built: 'sql', name: 'temporal-sql-tool' },
-] as const;
+export { GO_TOOLCHAIN, SCHEMA_SUBDIR, TEMPORAL_SERVER_VERSION } from './build.mjs';
 
 /** The server config, relative to the repository root (mounted into the compose containers). */
 export const SERVER_CONFIG_FILE = 'config/temporal/cluster.yaml';
 
 /** The SQL plugin both the server config and the schema tool use. */
 export const SQL_PLUGIN = 'postgres12';
-/** The module folder with the PostgreSQL schemas (`temporal/` persistence, `visibility/` SQL advanced visibility). */
-export const SCHEMA_SUBDIR = 'schema/postgresql/v12';
 export const DATABASES = [
   { db: 'temporal', schema: 'temporal' },
   { db: 'temporal_visibility', schema: 'visibility' },
@@ -27,9 +16,8 @@ export const DATABASES = [
 
 /**
  * The `temporal-sql-tool` invocations that create both databases and bring their schemas to the
- * version the server needs, in order. Safe to re-run: an existing database is reported and kept
- * (create-database fails then, which the caller tolerates), and update-schema applies only the
- * versions that are missing.
+ * version the server needs, in order. Safe to re-run: create-database keeps an existing database,
+ * setup-schema keeps a newer version, and update-schema applies only the versions that are missing.
  */
 export function schemaSteps(schemaRoot: string): string[][] {
   return DATABASES.flatMap(({ db, schema }) => [

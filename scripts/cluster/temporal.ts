@@ -18,7 +18,7 @@ import {
   SQL_PLUGIN,
   type ServiceName,
 } from './spec.js';
-import { repoRoot, type ServerTools } from './tools.js';
+import { repoRoot, type ServerTools } from './build.mjs';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 

@@ -1,10 +1,13 @@
 // The Temporal server binary, the SQL schema tool and the PostgreSQL schemas, built once from the
 // Go module proxy into .tools/temporal-server-<version>/ and reused by every checkout (.tools is
 // shared). Idempotent and safe to run from several processes at once: one builds under a lock, the
-// others wait for it; a directory only gets its final name once it is complete.
+// others wait for it; the directory only gets its final name once it is complete.
 //
-// `npx tsx scripts/cluster/tools.ts` builds (or reuses) the tools and exits; scripts/setup.mjs
-// starts it in the background for `npm test`, so the build overlaps the typecheck and lint.
+// Plain Node with no dependencies, so scripts/setup.mjs can start it before node_modules exists:
+//   node scripts/cluster/build.mjs               build (or reuse) and print the directory
+//   node scripts/cluster/build.mjs --background  start that in the background and return at once
+// (`npm test` does the latter first thing, so the minutes of Go compile overlap the rest of setup,
+// the typecheck and the lint; the cluster suite waits for the build if it is still running).
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -17,24 +20,27 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { GO_BINARIES, GO_TOOLCHAIN, SCHEMA_SUBDIR, SERVER_MODULE, TEMPORAL_SERVER_VERSION } from './spec.js';
+
+/** The Temporal server release both twins run: `go install …@v<version>` here, image tags in compose. */
+export const TEMPORAL_SERVER_VERSION = '1.32.2';
+/** v1.32 needs Go ≥ 1.26.10; any go command fetches this toolchain from the module proxy. */
+export const GO_TOOLCHAIN = 'go1.27.3';
+export const SERVER_MODULE = 'go.temporal.io/server';
+/** The packages `go install` builds, and the names their binaries get. */
+export const GO_BINARIES = [
+  { pkg: `${SERVER_MODULE}/cmd/server`, built: 'server', name: 'temporal-server' },
+  { pkg: `${SERVER_MODULE}/cmd/tools/sql`, built: 'sql', name: 'temporal-sql-tool' },
+];
+/** The module folder with the PostgreSQL schemas (`temporal/` persistence, `visibility/` SQL visibility). */
+export const SCHEMA_SUBDIR = 'schema/postgresql/v12';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const toolsRoot = join(repoRoot, '.tools');
 
-export interface ServerTools {
-  dir: string;
-  server: string;
-  sqlTool: string;
-  /** Holds `temporal/` and `visibility/`, each with `versioned/` schema steps. */
-  schemaRoot: string;
-}
-
-export function serverTools(version = TEMPORAL_SERVER_VERSION): ServerTools {
+export function serverTools(version = TEMPORAL_SERVER_VERSION) {
   const dir = join(toolsRoot, `temporal-server-${version}`);
   return {
     dir,
@@ -44,20 +50,20 @@ export function serverTools(version = TEMPORAL_SERVER_VERSION): ServerTools {
   };
 }
 
-const lockFile = (t: ServerTools) => `${t.dir}.lock`;
-export const buildLog = (t: ServerTools = serverTools()) => `${t.dir}.build.log`;
+const lockFile = (t) => `${t.dir}.lock`;
+export const buildLog = (t = serverTools()) => `${t.dir}.build.log`;
 
-function alive(pid: number): boolean {
+function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return err.code === 'EPERM';
   }
 }
 
 /** Takes the build lock, or says which live process holds it. A dead holder's lock is taken over. */
-function tryLock(t: ServerTools): { held: true } | { held: false; by: number } {
+function tryLock(t) {
   mkdirSync(toolsRoot, { recursive: true });
   for (;;) {
     try {
@@ -66,21 +72,26 @@ function tryLock(t: ServerTools): { held: true } | { held: false; by: number } {
       closeSync(fd);
       return { held: true };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const by = Number(readFileSync(lockFile(t), 'utf8').trim());
+      if (err.code !== 'EEXIST') throw err;
+      let by = NaN;
+      try {
+        by = Number(readFileSync(lockFile(t), 'utf8').trim());
+      } catch {
+        // removed in between: try again
+      }
       if (Number.isInteger(by) && by > 0 && alive(by)) return { held: false, by };
       rmSync(lockFile(t), { force: true });
     }
   }
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<string> {
+function run(cmd, args, env, logFile) {
   return new Promise((resolvePromise, reject) => {
     const out = openSync(logFile, 'a');
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', out] });
     let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('error', (err: NodeJS.ErrnoException) => {
+    child.stdout.on('data', (d) => (stdout += d.toString()));
+    child.on('error', (err) => {
       closeSync(out);
       reject(
         err.code === 'ENOENT'
@@ -93,16 +104,14 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: strin
     });
     child.on('close', (code) => {
       closeSync(out);
-      if (code === 0) resolvePromise(stdout);
-      else {
-        const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
-        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${tail}`));
-      }
+      if (code === 0) return resolvePromise(stdout);
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+      reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${tail}`));
     });
   });
 }
 
-async function build(t: ServerTools, log: (line: string) => void): Promise<void> {
+async function build(t, log) {
   const staging = `${t.dir}.partial-${process.pid}`;
   const logFile = buildLog(t);
   rmSync(staging, { recursive: true, force: true });
@@ -113,13 +122,13 @@ async function build(t: ServerTools, log: (line: string) => void): Promise<void>
     ...process.env,
     GOTOOLCHAIN: GO_TOOLCHAIN,
     GOBIN: join(staging, 'bin'),
-    // The PostgreSQL driver is pure Go: no C compiler needed, and nothing to link against.
+    // The PostgreSQL driver is pure Go: no C compiler needed, nothing to link against.
     CGO_ENABLED: '0',
   };
   const t0 = Date.now();
   log(
     `building the Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool with Go (${GO_TOOLCHAIN}); ` +
-      `a few minutes on a fresh machine, log in ${logFile}`,
+      `minutes on a fresh machine, log in ${logFile}`,
   );
   try {
     await run(
@@ -137,7 +146,7 @@ async function build(t: ServerTools, log: (line: string) => void): Promise<void>
         env,
         logFile,
       ),
-    ) as { Dir?: string };
+    );
     if (!info.Dir) throw new Error(`go mod download did not say where ${SERVER_MODULE} is`);
     for (const schema of ['temporal', 'visibility']) {
       cpSync(join(info.Dir, SCHEMA_SUBDIR, schema), join(staging, 'schema', schema), { recursive: true });
@@ -157,9 +166,9 @@ async function build(t: ServerTools, log: (line: string) => void): Promise<void>
 
 /**
  * The server tools of the pinned version: reused when built, built when missing, or waited for
- * when another process is building them.
+ * while another process builds them.
  */
-export async function ensureServerTools(log: (line: string) => void = () => undefined): Promise<ServerTools> {
+export async function ensureServerTools(log = () => undefined) {
   const t = serverTools();
   let waitingFor = 0;
   for (;;) {
@@ -182,15 +191,36 @@ export async function ensureServerTools(log: (line: string) => void = () => unde
   }
 }
 
-// Run directly: build (or reuse) and exit. `--nice` lowers the build's priority, for a build in the
-// background of other work.
+/**
+ * Starts the build in a detached process that outlives the caller, unless the tools are there.
+ * Its output goes to .tools/temporal-server-<version>.background.log.
+ */
+export function startBackgroundBuild() {
+  const t = serverTools();
+  if (existsSync(t.server)) return false;
+  mkdirSync(toolsRoot, { recursive: true });
+  const out = openSync(`${t.dir}.background.log`, 'w');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  child.unref();
+  return true;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes('--nice')) setPriority(10);
-  ensureServerTools((line) => process.stderr.write(`[cluster tools] ${line}\n`)).then(
-    (t) => process.stdout.write(`${t.dir}\n`),
-    (err: Error) => {
-      process.stderr.write(`[cluster tools] ${err.message}\n`);
-      process.exit(1);
-    },
-  );
+  const say = (line) => process.stderr.write(`[cluster build] ${line}\n`);
+  if (process.argv.includes('--background')) {
+    say(startBackgroundBuild() ? 'started in the background' : 'already built');
+  } else {
+    ensureServerTools(say).then(
+      (t) => process.stdout.write(`${t.dir}\n`),
+      (err) => {
+        say(err.message);
+        process.exit(1);
+      },
+    );
+  }
 }
