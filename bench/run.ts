@@ -2,6 +2,10 @@
 // One run measures the bare Temporal baselines (B0, B0-local), an Arbiter contract end to end (S),
 // dependency-aware plans (DAG), in-process policy and classification, plan status latency and the
 // levers; prints a markdown table and writes bench/results/<timestamp>.json and latest.md.
+
+// `--cluster`: the scale-out scenario on the production-shape cluster instead (bench/cluster.ts).
+if (process.argv.includes('--cluster')) await (await import('./cluster.js')).main();
+
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
