@@ -15,7 +15,7 @@ import {
   goodAnswer,
   seconds,
   startHttpAgent,
-  startPollingWorker,
+  startServingWorker,
   unique,
   writeAgents,
   type CaseReport,
@@ -63,7 +63,7 @@ export async function killServerMidPlan(
   const { client, connection } = await connectClient(env);
   let arbiter = await connectArbiter(env, taskQueue);
   try {
-    const w = await startPollingWorker(env, client, { taskQueue, agentsFile });
+    const w = await startServingWorker(env, client, { taskQueue, agentsFile });
     await arbiter.processPlan(plan);
     await agent.received(Math.ceil(n / 2));
     env.log(`${agent.requests.length} agent calls so far; ${server.fault}`);
@@ -77,9 +77,8 @@ export async function killServerMidPlan(
     arbiter = await connectArbiter(env, taskQueue);
     const state = (await arbiter.result(planId)) as PlanState;
     const recovered = Date.now() - upAt;
-    const workerAlive = w.child.exitCode === null && w.child.signalCode === null;
-    w.kill('SIGTERM');
-    await w.exited;
+    const workerAlive = w.alive();
+    await w.stop();
     const keys = agent.requests.map((r) => r.idempotencyKey);
     const repeats = keys.length - distinct(keys).length;
     env.log(

@@ -46,6 +46,7 @@ import {
   serverEnv,
   serviceProcessName,
   startService,
+  waitForClusterRecord,
   waitForHistory,
   waitForMatching,
   type Database,
@@ -265,10 +266,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     log('schemas applied: temporal (persistence), temporal_visibility (SQL advanced visibility)');
 
     const env = serverEnv(db, ports);
-    const services = Object.fromEntries(
-      SERVICES.map((name) => [name, startService(tools, dataDir, name, env)]),
-    ) as Record<ServiceName, Started>;
-    started.push(...Object.values(services));
+    // The first service up writes a fresh database's cluster record; several at once race for it
+    // and the losers exit. So: the first one alone, then the rest together.
+    const [first, ...rest] = SERVICES;
+    const services = { [first]: startService(tools, dataDir, first, env) } as Record<ServiceName, Started>;
+    started.push(services[first]);
+    await waitForClusterRecord(
+      () => psql(pgBin, db, 'temporal', 'select count(*) from cluster_metadata_info'),
+      [services[first]],
+    );
+    for (const name of rest) {
+      services[name] = startService(tools, dataDir, name, env);
+      started.push(services[name]);
+    }
     connection = await connectFrontend(address, Object.values(services));
     await registerNamespace(connection, namespace, Object.values(services));
     await waitForHistory(connection, namespace, Object.values(services));

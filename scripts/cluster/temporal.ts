@@ -121,6 +121,17 @@ async function until(
   }
 }
 
+/** Waits until the cluster's record is in the database (`count` runs the SQL that counts it). */
+export async function waitForClusterRecord(
+  count: () => Promise<string>,
+  processes: Started[],
+): Promise<void> {
+  await until('the cluster record in PostgreSQL', async () => Number(await count()) > 0, {
+    timeoutMs: 90_000,
+    processes,
+  });
+}
+
 /** A client connection to the frontend once it answers. */
 export async function connectFrontend(
   address: string,

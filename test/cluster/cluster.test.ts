@@ -198,6 +198,9 @@ describe('arbiter commands against SQL visibility', () => {
 
 describe('faults on the cluster: every contract ends once', () => {
   const address = () => cluster.address;
+  // Where the fault is not the worker, the case's worker runs in this process (the suite's bundle):
+  // the same worker code as `arbiter worker`, without bundling the workflows for each case.
+  const inProcessWorkers = true;
 
   it(
     'kill -9 of a worker during an agent call: another worker completes it with the same idempotency key',
@@ -214,6 +217,7 @@ describe('faults on the cluster: every contract ends once', () => {
     async () => {
       const report = await runCase((env) => killServerMidPlan(env, service('history')), {
         address: address(),
+        inProcessWorkers,
       });
       expect(report.contractsLost).toBe(0);
       expect(report.result).toMatch(/8\/8 contracts SUCCEEDED/);
@@ -226,6 +230,7 @@ describe('faults on the cluster: every contract ends once', () => {
     async () => {
       const report = await runCase((env) => killServerMidPlan(env, service('matching')), {
         address: address(),
+        inProcessWorkers,
       });
       expect(report.contractsLost).toBe(0);
       expect(report.result).toMatch(/8\/8 contracts SUCCEEDED/);
@@ -236,7 +241,10 @@ describe('faults on the cluster: every contract ends once', () => {
   it(
     'PostgreSQL crash-stopped mid-plan, then restarted: the plan completes, each contract once',
     async () => {
-      const report = await runCase((env) => killServerMidPlan(env, postgres), { address: address() });
+      const report = await runCase((env) => killServerMidPlan(env, postgres), {
+        address: address(),
+        inProcessWorkers,
+      });
       expect(report.contractsLost).toBe(0);
       expect(report.result).toMatch(/8\/8 contracts SUCCEEDED/);
     },
@@ -248,7 +256,7 @@ describe('faults on the cluster: every contract ends once', () => {
     async () => {
       const report = await runCase((env) => duplicatePlanSubmission(env, 4), {
         address: address(),
-        inProcessWorkers: true,
+        inProcessWorkers,
       });
       expect(report.figures['started: true']).toBe(1);
     },
