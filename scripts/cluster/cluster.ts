@@ -156,13 +156,16 @@ async function pickPort(
   }
 }
 
-/** Whether a cluster from this data dir is running (its frontend process is alive). */
+/** A cluster from this data dir that is running, even in part (any recorded process alive). */
 export function runningCluster(
   dataDir = DEFAULT_DATA_DIR,
 ): { address: string; state: ClusterState } | undefined {
   const state = readState(dataDir);
-  if (!state || recordedPid(dataDir, serviceProcessName('frontend')) === undefined) return undefined;
-  return { address: `127.0.0.1:${state.ports.FRONTEND_GRPC_PORT}`, state };
+  if (!state) return undefined;
+  const alive =
+    recordedNames(dataDir).some((n) => recordedPid(dataDir, n) !== undefined) ||
+    postmasterPid(join(dataDir, 'postgres')) !== undefined;
+  return alive ? { address: `127.0.0.1:${state.ports.FRONTEND_GRPC_PORT}`, state } : undefined;
 }
 
 /** Waits until the server sees this worker process poll both its workflow and activity queues. */

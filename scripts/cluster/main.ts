@@ -50,7 +50,10 @@ function port(value: string | undefined, flag: string): number | undefined {
 }
 
 function describe(c: Cluster, keep: boolean): string {
-  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
   const lines = [
     '',
     `Arbiter on a Temporal ${TEMPORAL_SERVER_VERSION} cluster (PostgreSQL persistence and SQL visibility, 16 history shards)`,

@@ -36,12 +36,9 @@ const grpcCode = (err: unknown): number | undefined => (err as { code?: number }
 
 /** The environment cluster.yaml is rendered with, for every service process. */
 export function serverEnv(db: Database, ports: Record<string, number>): NodeJS.ProcessEnv {
-  // Nothing of the caller's Temporal client settings leaks into the server.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_') && !k.startsWith('POSTGRES_')),
-  );
+  // Only what the server needs: none of the caller's settings or secrets reach it.
   return {
-    ...inherited,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
     TEMPORAL_SERVER_CONFIG_FILE_PATH: join(repoRoot, SERVER_CONFIG_FILE),
     TEMPORAL_ALLOW_NO_AUTH: 'true',
     BIND_ON_IP: '127.0.0.1',
@@ -71,7 +68,7 @@ export function startService(
 /** Applies the schema steps with the SQL tool, against the cluster's PostgreSQL. */
 export async function applySchema(tools: ServerTools, db: Database, steps: string[][]): Promise<void> {
   const env = {
-    ...process.env,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
     SQL_PLUGIN,
     SQL_HOST: '127.0.0.1',
     SQL_PORT: String(db.port),

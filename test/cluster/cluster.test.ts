@@ -198,14 +198,15 @@ describe('arbiter commands against SQL visibility', () => {
 
 describe('faults on the cluster: every contract ends once', () => {
   const address = () => cluster.address;
-  // Where the fault is not the worker, the case's worker runs in this process (the suite's bundle):
-  // the same worker code as `arbiter worker`, without bundling the workflows for each case.
+  // A worker the fault does not hit runs in this process (the suite's bundle): the same worker code
+  // as `arbiter worker`, without bundling the workflows again for each case. The worker that is
+  // killed is always an `arbiter worker` process.
   const inProcessWorkers = true;
 
   it(
     'kill -9 of a worker during an agent call: another worker completes it with the same idempotency key',
     async () => {
-      const report = await runCase(killWorkerDuringAgentCall, { address: address() });
+      const report = await runCase(killWorkerDuringAgentCall, { address: address(), inProcessWorkers });
       expect(report.figures['distinct idempotency keys']).toBe(1);
       expect(report.figures['recorded attempts']).toBe(1);
     },
