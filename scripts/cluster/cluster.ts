@@ -72,8 +72,6 @@ export interface ClusterOptions {
   /** `arbiter worker` processes to start (default 2). */
   workers?: number;
   taskQueue?: string;
-  /** Extra environment for the workers (ARBITER_AGENTS, …). */
-  workerEnv?: Record<string, string>;
   /** The frontend's gRPC port; default: the one this data dir used last, else a free one. */
   frontendPort?: number;
   pgPort?: number;
@@ -235,7 +233,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     ...db,
   };
   const address = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
-  const started: Started[] = [];
   let connection: Connection | undefined;
   const workers: Cluster['workers'] = [];
 
@@ -273,14 +270,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     // and the losers exit. So: the first one alone, then the rest together.
     const [first, ...rest] = SERVICES;
     const services = { [first]: startService(tools, dataDir, first, env) } as Record<ServiceName, Started>;
-    started.push(services[first]);
     await waitForClusterRecord(
       () => psql(pgBin, db, 'temporal', 'select count(*) from cluster_metadata_info'),
       [services[first]],
     );
     for (const name of rest) {
       services[name] = startService(tools, dataDir, name, env);
-      started.push(services[name]);
     }
     connection = await connectFrontend(address, Object.values(services));
     await registerNamespace(connection, namespace, Object.values(services));
@@ -310,11 +305,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
             ARBITER_METRICS_PORT: String(metricsPort),
             ARBITER_METRICS_HOST: '127.0.0.1',
             ARBITER_LOG_LEVEL: process.env.ARBITER_LOG_LEVEL ?? 'WARN',
-            ...opts.workerEnv,
           },
         },
       );
-      started.push(w);
       workers.push({ process: w, metricsPort });
     }
     await Promise.all(workers.map((w) => waitForPoller(connection!, namespace, taskQueue, w.process)));
