@@ -8,7 +8,7 @@
 // (all started at once), and what each part cost per 1,000 contracts — CPU-seconds of the workers,
 // the dev server or each Temporal service, PostgreSQL (postmaster and backends), and the rows and
 // WAL bytes PostgreSQL wrote. Prints a markdown report and writes bench/results/cluster-*.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -184,6 +184,7 @@ async function measure(target: Target, workers: number, agentsFile: string): Pro
   } finally {
     await processes.stop();
     await arbiter.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -202,6 +203,7 @@ async function onDevServer(agentsFile: string): Promise<Row[]> {
     return rows;
   } finally {
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -305,6 +307,7 @@ export async function main(): Promise<never> {
     writeFileSync(agentsFile, AGENTS_YAML);
     const dev = await onDevServer(agentsFile);
     const cluster = await onCluster(agentsFile);
+    rmSync(agentsDir, { recursive: true, force: true });
     const results = {
       startedAt,
       machine: `${hostname()}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
