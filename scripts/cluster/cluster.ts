@@ -356,7 +356,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     return cluster;
   } catch (err) {
     await connection?.close().catch(() => undefined);
-    await stopCluster(dataDir, { purge: false }).catch(() => undefined);
+    // A disposable data dir (purged when its owner dies) is purged when the start fails, too.
+    const purge = opts.stopWhenOwnerDies ? opts.stopWhenOwnerDies.purge : false;
+    await stopCluster(dataDir, { purge }).catch(() => undefined);
     throw err;
   }
 }
