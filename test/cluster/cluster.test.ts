@@ -38,12 +38,17 @@ let client: Client;
 const setupLog: string[] = [];
 
 beforeAll(async () => {
-  cluster = await startCluster({
-    dataDir: mkdtempSync(join(tmpdir(), 'arbiter-cluster-')),
-    workers: 2,
-    log: (line) => setupLog.push(line),
-    stopWhenOwnerDies: { purge: true },
-  });
+  try {
+    cluster = await startCluster({
+      dataDir: mkdtempSync(join(tmpdir(), 'arbiter-cluster-')),
+      workers: 2,
+      log: (line) => setupLog.push(line),
+      stopWhenOwnerDies: { purge: true },
+    });
+  } catch (err) {
+    (err as Error).message += `\n--- what the cluster start did:\n${setupLog.join('\n')}`;
+    throw err;
+  }
   connection = await Connection.connect({ address: cluster.address });
   client = new Client({ connection, namespace: cluster.namespace });
   // A build on a fresh machine takes minutes; on a loaded CI machine, more.
