@@ -21,6 +21,7 @@ import { killWorkerDuringAgentCall } from '../../chaos/cases/workerKill.js';
 import { duplicatePlanSubmission } from '../../chaos/cases/duplicatePlan.js';
 import { killAllStartedWorkers } from '../../chaos/cases/harness.js';
 import { startCluster, type Cluster } from '../../scripts/cluster/cluster.js';
+import { tail } from '../../scripts/cluster/processes.js';
 import { SERVER_CONFIG_FILE, type ServiceName } from '../../scripts/cluster/spec.js';
 import { Arbiter } from '../../src/client.js';
 import { loadConfig } from '../../src/config.js';
@@ -101,6 +102,20 @@ async function listIds(query: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
   return ids;
+}
+
+/**
+ * `work`, unless every `arbiter worker` process of the cluster exits first: then nothing can finish
+ * it, and the test fails at once with what the workers printed, instead of at its timeout.
+ */
+async function untilNoWorkerIsLeft<T>(work: Promise<T>): Promise<T> {
+  const allGone = Promise.all(cluster.workers.map((w) => w.process.exited)).then(() => {
+    const logs = cluster.workers.map(
+      (w) => `${w.process.name} (pid ${w.process.pid}):\n${tail(w.process.logFile, 20)}`,
+    );
+    throw new Error(`every arbiter worker process of the cluster exited:\n${logs.join('\n')}`);
+  });
+  return Promise.race([work, allGone]);
 }
 
 describe('the cluster', () => {
@@ -296,7 +311,7 @@ describe('a 1,000-contract plan on the cluster', () => {
       try {
         const submitted = await a.processPlan(plan);
         expect(submitted.started).toBe(true);
-        const state = (await a.result(planId)) as PlanState;
+        const state = (await untilNoWorkerIsLeft(a.result(planId))) as PlanState;
         expect(state.status).toBe('completed');
         expect(state.nodes).toHaveLength(n);
         expect(state.nodes.filter((x) => x.status !== 'succeeded')).toEqual([]);
