@@ -30,6 +30,9 @@ import { sqliteFile } from './scenarios/sqliteFile.js';
 import { workerTuning } from './scenarios/workerTuning.js';
 import { summary } from './summary.js';
 
+// `--cluster`: the scale-out scenario on the production-shape cluster instead (bench/cluster.ts).
+if (process.argv.includes('--cluster')) await (await import('./cluster.js')).main();
+
 /** In run order. Later scenarios may compare with earlier ones (the levers with S, say). */
 const SCENARIOS: Scenario[] = [
   governance,

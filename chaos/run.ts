@@ -42,7 +42,21 @@ const cases: Case[] = [
   { name: 'worker-kill-mid-call', run: (env) => killWorkerDuringAgentCall(env) },
   { name: 'worker-kill-between-steps', run: (env) => killWorkerBetweenSteps(env) },
   { name: 'worker-sigterm', run: (env) => sigtermWorker(env) },
-  { name: 'server-kill-mid-plan', run: (env, server) => killServerMidPlan(env, server) },
+  {
+    name: 'server-kill-mid-plan',
+    run: (env, server) =>
+      killServerMidPlan(env, {
+        fault: 'kill -9 the Temporal dev server (SQLite)',
+        kill: async () => {
+          const old = server.current();
+          const gone = new Promise((r) => old.process.once('exit', r));
+          old.process.kill('SIGKILL');
+          await gone;
+          return `killed the dev server, pid ${old.process.pid}`;
+        },
+        restart: async () => `dev server restarted, pid ${(await server.restart()).process.pid}`,
+      }),
+  },
   { name: 'duplicate-plan', run: (env) => duplicatePlanSubmission(env, 8) },
   { name: 'hanging-agent', run: (env) => hangingAgentFallsBack(env) },
   { name: 'oversized-output', run: (env) => oversizedOutput(env) },

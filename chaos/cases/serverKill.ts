@@ -1,8 +1,9 @@
-// kill -9 the Temporal dev server (SQLite history) in the middle of a plan, restart it on the same
-// port and file: the worker reconnects by itself and the plan completes, every contract once.
+// Take a part of the Temporal service down in the middle of a plan and bring it back on the same
+// port and data: the dev server (kill -9, SQLite history), or one part of a production-shape cluster
+// (the history or matching service, PostgreSQL). The worker reconnects by itself and the plan
+// completes, every contract once.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DevServer } from '../../src/embedded/devServer.js';
 import { Plan as PlanSchema } from '../../src/shared/contract.js';
 import type { PlanState } from '../../src/shared/plan.js';
 import {
@@ -14,16 +15,21 @@ import {
   goodAnswer,
   seconds,
   startHttpAgent,
-  startPollingWorker,
+  startServingWorker,
   unique,
   writeAgents,
   type CaseReport,
   type ChaosEnv,
 } from './harness.js';
 
+/** A part of the Temporal service the case takes down and brings back. */
 export interface RestartableServer {
-  current(): DevServer;
-  restart(): Promise<DevServer>;
+  /** The fault, as the report names it: "kill -9 the history service". */
+  fault: string;
+  /** Inflicts the fault; resolves once the part is down, with what was done (for the log). */
+  kill(): Promise<string>;
+  /** Starts the part again on the same port and data; resolves once it serves, with what it is. */
+  restart(): Promise<string>;
 }
 
 export async function killServerMidPlan(
@@ -57,28 +63,22 @@ export async function killServerMidPlan(
   const { client, connection } = await connectClient(env);
   let arbiter = await connectArbiter(env, taskQueue);
   try {
-    const w = await startPollingWorker(env, client, { taskQueue, agentsFile });
+    const w = await startServingWorker(env, client, { taskQueue, agentsFile });
     await arbiter.submitPlan(plan);
     await agent.received(Math.ceil(n / 2));
-    const old = server.current();
-    env.log(`${agent.requests.length} agent calls so far; kill -9 Temporal server pid ${old.process.pid}`);
+    env.log(`${agent.requests.length} agent calls so far; ${server.fault}`);
     const killedAt = Date.now();
-    const gone = new Promise((r) => old.process.once('exit', r));
-    old.process.kill('SIGKILL');
-    await gone;
+    env.log(await server.kill());
     await sleep(opts.downMs ?? 3000);
     const fresh = await server.restart();
     const upAt = Date.now();
-    env.log(
-      `server restarted (pid ${fresh.process.pid}) on the same port and SQLite file after ${upAt - killedAt} ms`,
-    );
+    env.log(`${fresh}, on the same port and data, after ${upAt - killedAt} ms`);
     await arbiter.close().catch(() => undefined);
     arbiter = await connectArbiter(env, taskQueue);
     const state = (await arbiter.result(planId)) as PlanState;
     const recovered = Date.now() - upAt;
-    const workerAlive = w.child.exitCode === null && w.child.signalCode === null;
-    w.kill('SIGTERM');
-    await w.exited;
+    const workerAlive = w.alive();
+    await w.stop();
     const keys = agent.requests.map((r) => r.idempotencyKey);
     const repeats = keys.length - distinct(keys).length;
     env.log(
@@ -97,7 +97,7 @@ export async function killServerMidPlan(
       assert.equal(c.attempts.filter((a) => a.ok).length, 1, `${c.workflowId}: one recorded success`);
     }
     return {
-      fault: 'kill -9 Temporal server mid-plan (SQLite), restart on same port/file',
+      fault: `${server.fault} mid-plan, restart on the same port and data`,
       result: `plan ${state.status}, ${n}/${n} contracts SUCCEEDED; worker reconnected on its own`,
       figures: {
         'server down': seconds(upAt - killedAt),

@@ -1,6 +1,6 @@
-// kill -9 a worker (a) while an http agent call is in flight and (b) right after the agent answered,
-// between steps; then start another worker. The contract must complete, the agent must see the same
-// idempotency key on the retry, and the output must be recorded once.
+// kill -9 a worker process (a) while an http agent call is in flight and (b) right after the agent
+// answered, between steps; then start another worker. The contract must complete, the agent must
+// see the same idempotency key on the retry, and the output must be recorded once.
 import assert from 'node:assert/strict';
 import type { ContractState } from '../../src/shared/decision.js';
 import {
@@ -16,6 +16,7 @@ import {
   seconds,
   startHttpAgent,
   startPollingWorker,
+  startServingWorker,
   unique,
   writeAgents,
   type CaseReport,
@@ -59,11 +60,11 @@ export async function killWorkerDuringAgentCall(env: ChaosEnv): Promise<CaseRepo
     a.kill('SIGKILL');
     const gone = await a.exited;
     assert.equal(gone.signal, 'SIGKILL');
-    const b = await startPollingWorker(env, client, { taskQueue, agentsFile });
+    // The replacement is not what the fault hits: in-process when the env has a bundle.
+    const b = await startServingWorker(env, client, { taskQueue, agentsFile });
     const state = await arbiter.contractResult(workflowId);
     const recovered = Date.now() - killedAt;
-    b.kill('SIGTERM');
-    await b.exited;
+    await b.stop();
     const keys = agent.requests.map((r) => r.idempotencyKey);
     env.log(
       `agent saw ${keys.length} calls with keys ${distinct(keys).join(', ')}; outcome ${state.outcome}`,
@@ -114,11 +115,11 @@ export async function killWorkerBetweenSteps(env: ChaosEnv): Promise<CaseReport>
     const gone = await a.exited;
     assert.equal(gone.signal, 'SIGKILL');
     env.log(`worker ${a.pid} killed right after the agent answered call 1`);
-    const b = await startPollingWorker(env, client, { taskQueue, agentsFile });
+    // The replacement is not what the fault hits: in-process when the env has a bundle.
+    const b = await startServingWorker(env, client, { taskQueue, agentsFile });
     const state = await arbiter.contractResult(workflowId);
     const recovered = Date.now() - killedAt;
-    b.kill('SIGTERM');
-    await b.exited;
+    await b.stop();
     const keys = agent.requests.map((r) => r.idempotencyKey);
     env.log(
       `agent saw ${keys.length} calls with keys ${distinct(keys).join(', ')}; outcome ${state.outcome}`,

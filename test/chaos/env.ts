@@ -1,5 +1,6 @@
-// The chaos cases (chaos/cases/*.ts) against the suite's shared dev server. A case's log is kept
-// and shown only when it fails, so a red test says what the case did before it broke.
+// The chaos cases (chaos/cases/*.ts) against the suite's shared dev server (or, with `address`, the
+// cluster suite's cluster). A case's log is kept and shown only when it fails, so a red test says
+// what the case did before it broke.
 import { afterEach, inject } from 'vitest';
 import { killAllStartedWorkers, type CaseReport, type ChaosEnv } from '../../chaos/cases/harness.js';
 
@@ -9,11 +10,11 @@ afterEach(async () => {
 
 export async function runCase(
   fn: (env: ChaosEnv) => Promise<CaseReport>,
-  opts: { inProcessWorkers?: boolean } = {},
+  opts: { inProcessWorkers?: boolean; address?: string } = {},
 ): Promise<CaseReport> {
   const lines: string[] = [];
   const env: ChaosEnv = {
-    address: inject('temporalAddress'),
+    address: opts.address ?? inject('temporalAddress'),
     log: (line) => lines.push(line),
     ...(opts.inProcessWorkers ? { workflowBundle: { codePath: inject('workflowBundlePath') } } : {}),
   };

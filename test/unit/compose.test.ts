@@ -6,6 +6,16 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import {
+  SCHEMA_SUBDIR,
+  SERVER_CONFIG_FILE,
+  SERVICE_PORT_VARS,
+  SERVICES,
+  SQL_PLUGIN,
+  TEMPORAL_SERVER_VERSION,
+  schemaSteps,
+} from '../../scripts/cluster/spec.js';
+import { serverEnv } from '../../scripts/cluster/temporal.js';
 
 const repoUrl = (name: string) => new URL(`../../${name}`, import.meta.url);
 const read = (name: string) => readFileSync(repoUrl(name), 'utf8');
@@ -32,7 +42,8 @@ interface Compose {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(read('docker-compose.yml')) as Compose;
+// Compose reads YAML merge keys (`<<: *anchor`); the yaml package does when asked.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
 const services = compose.services ?? {};
 
 function service(name: string): Service {
@@ -110,6 +121,11 @@ function tagOf(image: string): string | undefined {
 }
 
 const SERVER = 'temporal';
+/** The containers that run the Temporal server image, one service each. */
+const TEMPORAL_SERVICES = Object.entries(services)
+  .filter(([, s]) => (s.image ?? '').startsWith('temporalio/server:'))
+  .map(([name]) => name);
+const clusterConfig = read(SERVER_CONFIG_FILE);
 const WORKER = 'arbiter-worker';
 const SCHEMA = 'temporal-schema';
 const NAMESPACE = 'temporal-namespace';
@@ -204,11 +220,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('starts temporal only once PostgreSQL is healthy and the schema job has completed', () => {
-    expect(dependsOn(SERVER)).toMatchObject({
-      postgresql: 'service_healthy',
-      [SCHEMA]: 'service_completed_successfully',
-    });
+  it('starts the Temporal services only once PostgreSQL is healthy and the schema job has completed', () => {
+    expect(TEMPORAL_SERVICES).toContain(SERVER);
+    for (const name of TEMPORAL_SERVICES) {
+      expect(dependsOn(name), name).toMatchObject({
+        postgresql: 'service_healthy',
+        [SCHEMA]: 'service_completed_successfully',
+      });
+    }
     // `service_healthy` waits forever on a service without a healthcheck.
     expect(service('postgresql').healthcheck?.test).toBeDefined();
     expect(dependsOn(SCHEMA)).toMatchObject({ postgresql: 'service_healthy' });
@@ -220,21 +239,25 @@ describe('docker-compose.yml', () => {
     expect(dependsOn(WORKER)).toHaveProperty(SERVER);
   });
 
-  it('gives the server, the schema job and PostgreSQL the same database and login', () => {
+  it('gives every Temporal service, the schema job and PostgreSQL the same database and login', () => {
     const db = env('postgresql');
-    const server = env(SERVER);
     const tool = env(SCHEMA);
-    expect(server.DB).toBe('postgres12');
     expect(tool.SQL_PLUGIN).toBe('postgres12');
-    expect(server.POSTGRES_SEEDS).toBe('postgresql');
     expect(tool.SQL_HOST).toBe('postgresql');
     expect(db.POSTGRES_USER).toBeTruthy();
-    expect(server.POSTGRES_USER).toBe(db.POSTGRES_USER);
     expect(tool.SQL_USER).toBe(db.POSTGRES_USER);
     expect(db.POSTGRES_PASSWORD).toBeTruthy();
-    expect(server.POSTGRES_PWD).toBe(db.POSTGRES_PASSWORD);
     expect(tool.SQL_PASSWORD).toBe(db.POSTGRES_PASSWORD);
-    expect(server.DB_PORT ?? '5432').toBe(tool.SQL_PORT ?? '5432');
+    for (const name of TEMPORAL_SERVICES) {
+      const server = env(name);
+      expect(server.POSTGRES_SEEDS, name).toBe('postgresql');
+      expect(server.POSTGRES_USER, name).toBe(db.POSTGRES_USER);
+      expect(server.POSTGRES_PWD, name).toBe(db.POSTGRES_PASSWORD);
+      expect(server.DB_PORT ?? '5432', name).toBe(tool.SQL_PORT ?? '5432');
+    }
+    // The plugin is the server config's, mounted from the repo: the same one the schema tool uses.
+    const plugins = [...clusterConfig.matchAll(/pluginName:\s*(\S+)/g)].map((m) => m[1]);
+    expect(plugins).toEqual([tool.SQL_PLUGIN, tool.SQL_PLUGIN]);
   });
 
   it('keeps PostgreSQL data in a declared named volume', () => {
@@ -290,6 +313,68 @@ describe('docker-compose.yml', () => {
   it('escapes every $ in the one-shot scripts, so Compose does not interpolate them', () => {
     // A single $ is replaced by Compose from the host environment when the file is read.
     for (const name of ONE_SHOTS) expect(scriptOf(name).replaceAll('$$', ''), name).not.toContain('$');
+  });
+});
+
+// `npm run cluster` (scripts/cluster/) runs the cluster the compose file describes, as processes:
+// these hold the two to one server version, one config file and one list of schema steps.
+describe('docker-compose.yml and `npm run cluster` are twins', () => {
+  /** The env names cluster.yaml reads: all of them, and those it reads with no default. */
+  const templateVars = [...clusterConfig.matchAll(/env "(\w+)"/g)].map((m) => m[1] ?? '');
+  const requiredVars = [...clusterConfig.matchAll(/\{\{-?\s*env "(\w+)"\s*-?\}\}/g)].map((m) => m[1] ?? '');
+
+  it('run the same Temporal server version: the images of the version the script builds', () => {
+    expect(TEMPORAL_SERVICES.length).toBeGreaterThan(0);
+    const images = Object.values(services)
+      .map((s) => s.image ?? '')
+      .filter((image) => /^temporalio\/(server|admin-tools):/.test(image));
+    expect(images.length).toBeGreaterThanOrEqual(TEMPORAL_SERVICES.length + ONE_SHOTS.length);
+    for (const image of images) expect(tagOf(image), image).toBe(TEMPORAL_SERVER_VERSION);
+  });
+
+  it('run the same services, one container each, as the script runs processes', () => {
+    const run = TEMPORAL_SERVICES.map((name) => env(name).TEMPORAL_SERVICES);
+    expect([...run].sort()).toEqual([...SERVICES].sort());
+    expect(env(SERVER).TEMPORAL_SERVICES).toBe('frontend');
+  });
+
+  it('mount the config file the script uses, read-only, where the server is told to read it', () => {
+    for (const name of TEMPORAL_SERVICES) {
+      const target = env(name).TEMPORAL_SERVER_CONFIG_FILE_PATH;
+      const mounts = (service(name).volumes ?? []).map((v) =>
+        typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target ?? ''],
+      );
+      expect(mounts, name).toContainEqual([`./${SERVER_CONFIG_FILE}`, target, 'ro']);
+    }
+  });
+
+  it('apply the same schema steps, in the same order', () => {
+    const calls = runOneShot(SCHEMA, { 'temporal-sql-tool': 'exit 0' });
+    const steps = schemaSteps(`/etc/temporal/${SCHEMA_SUBDIR}`).map(
+      (a) => `temporal-sql-tool ${a.join(' ')}`,
+    );
+    expect(calls).toEqual(steps);
+    expect(env(SCHEMA).SQL_PLUGIN).toBe(SQL_PLUGIN);
+  });
+
+  it('give the config every setting it reads without a default', () => {
+    expect(requiredVars).toEqual(expect.arrayContaining(['POSTGRES_SEEDS', 'POSTGRES_USER', 'POSTGRES_PWD']));
+    const script = serverEnv({ port: 5432, user: 'u', password: 'p' }, {});
+    for (const name of requiredVars) {
+      for (const twin of TEMPORAL_SERVICES) expect(env(twin), `${twin} ${name}`).toHaveProperty(name);
+      expect(script, `npm run cluster: ${name}`).toHaveProperty(name);
+    }
+  });
+
+  it('let the script set every port the config reads, so its processes never share one', () => {
+    const ports = templateVars.filter((name) => name.endsWith('_PORT') && name !== 'DB_PORT');
+    expect([...new Set(ports)].sort()).toEqual(Object.values(SERVICE_PORT_VARS).flat().sort());
+    const script = serverEnv({ port: 5432, user: 'u', password: 'p' }, {});
+    for (const name of ports) expect(script, name).toHaveProperty(name);
+  });
+
+  it('keep the history shard count fixed in the config', () => {
+    expect(clusterConfig).toMatch(/^\s*numHistoryShards: 16$/m);
   });
 });
 
