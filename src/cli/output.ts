@@ -3,9 +3,7 @@ import type { ContractState } from '../shared/decision.js';
 import type { PlanState } from '../shared/plan.js';
 import { isPlanState, type RunState } from '../client.js';
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
+export { printJson } from './json.js';
 
 export function webUiLink(uiBase: string, namespace: string, workflowId: string): string {
   return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;

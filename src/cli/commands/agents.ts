@@ -3,7 +3,6 @@
 // where its calls run: its own limited queue (with the backlog waiting there), in-process, or the
 // main queue.
 import type { Client } from '@temporalio/client';
-import type { Command } from 'commander';
 import { loadConfig } from '../../config/settings.js';
 import type { AgentSnapshot } from '../../shared/trust.js';
 import { placementOf, type Agent } from '../../shared/agent.js';
@@ -105,43 +104,38 @@ async function queueOf(client: Client, agent: Agent, taskQueue: string): Promise
   }
 }
 
-export function registerAgents(program: Command): void {
-  program
-    .command('agents')
-    .description('registry: capabilities, measured trust, success rate, latency p50/p95, cost, circuit state')
-    .option('--json', 'print one JSON document')
-    .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig();
-      const agents = loadAgents(config.agentsFile).agents;
-      const reports = await withClient(async (arbiter) => {
-        return Promise.all(
-          agents.map(async (a): Promise<AgentReport> => {
-            const base: AgentReport = {
-              id: a.id,
-              description: a.description,
-              capabilities: a.capabilities,
-              clearance: a.clearance,
-              ...(a.region ? { region: a.region } : {}),
-              endpoint: a.endpoint.kind,
-              ...(a.limits ? { limits: a.limits } : {}),
-              queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
-            };
-            try {
-              const measured = await arbiter.agentSnapshot(a.id);
-              return { ...base, measured };
-            } catch (err) {
-              const e = err as Error & { cause?: { message?: string } };
-              const first = [e.message, e.cause?.message].filter(Boolean).join(': ').split('\n')[0] ?? '';
-              // A ledger that exists but no worker answers for: say so instead of failing the list.
-              return {
-                ...base,
-                unavailable: `no worker answered for its ledger; is \`arbiter worker\` running? (${first})`,
-              };
-            }
-          }),
-        );
-      });
-      if (opts.json) return printJson({ agentsFile: config.agentsFile, agents: reports });
-      process.stdout.write(`${reports.map((r) => reportLines(r).join('\n')).join('\n\n')}\n`);
-    });
+/** `arbiter agents [--json]`. */
+export async function agents(opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const registry = loadAgents(config.agentsFile).agents;
+  const reports = await withClient(async (arbiter) => {
+    return Promise.all(
+      registry.map(async (a): Promise<AgentReport> => {
+        const base: AgentReport = {
+          id: a.id,
+          description: a.description,
+          capabilities: a.capabilities,
+          clearance: a.clearance,
+          ...(a.region ? { region: a.region } : {}),
+          endpoint: a.endpoint.kind,
+          ...(a.limits ? { limits: a.limits } : {}),
+          queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
+        };
+        try {
+          const measured = await arbiter.agentSnapshot(a.id);
+          return { ...base, measured };
+        } catch (err) {
+          const e = err as Error & { cause?: { message?: string } };
+          const first = [e.message, e.cause?.message].filter(Boolean).join(': ').split('\n')[0] ?? '';
+          // A ledger that exists but no worker answers for: say so instead of failing the list.
+          return {
+            ...base,
+            unavailable: `no worker answered for its ledger; is \`arbiter worker\` running? (${first})`,
+          };
+        }
+      }),
+    );
+  });
+  if (opts.json) return printJson({ agentsFile: config.agentsFile, agents: reports });
+  process.stdout.write(`${reports.map((r) => reportLines(r).join('\n')).join('\n\n')}\n`);
 }

@@ -1,14 +1,16 @@
-import type { Command } from 'commander';
+// `arbiter check FILE|DIR` and `arbiter policy check [DIR]`: validation without starting anything.
+// Cedar (a WebAssembly module) is loaded only when the path is a policy folder: checking a
+// contract, plan, areas or agents file needs the schemas alone.
 import { existsSync, statSync } from 'node:fs';
-import { loadPolicySet } from '../../governance/policy.js';
 import { AgentsFile } from '../../shared/agent.js';
 import { Contract, Plan } from '../../shared/contract.js';
 import { detectKind, loadAreasPlan, readDocument, validate } from '../../config/files.js';
 import { badInput } from '../../shared/errors.js';
 import { loadConfig } from '../../config/settings.js';
-import { printJson } from '../output.js';
+import { printJson } from '../json.js';
 
-function checkPolicies(dir: string, json?: boolean): void {
+async function checkPolicies(dir: string, json?: boolean): Promise<void> {
+  const { loadPolicySet } = await import('../../governance/policy.js');
   const set = loadPolicySet(dir);
   if (json)
     return printJson({
@@ -28,35 +30,25 @@ function areasSummary(path: string, doc: unknown): string {
   return `becomes plan "${plan.id}" with ${plan.contracts.length} contracts`;
 }
 
-export function registerCheck(program: Command): void {
-  program
-    .command('check <path>')
-    .description('validate a contract, plan, agents file or policy folder without starting anything')
-    .option('--json', 'print one JSON document')
-    .action((path: string, opts: { json?: boolean }) => {
-      if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
-      if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
-      const doc = readDocument(path);
-      const kind = detectKind(doc, path);
-      const summary =
-        kind === 'agents'
-          ? `${validate(AgentsFile, doc, path, 'agents file').agents.length} agents`
-          : kind === 'areas'
-            ? areasSummary(path, doc)
-            : kind === 'plan'
-              ? `plan "${validate(Plan, doc, path, 'plan').id}"`
-              : `contract "${validate(Contract, doc, path, 'contract').id}"`;
-      if (opts.json) printJson({ ok: true, kind, file: path });
-      else process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
-    });
+/** `arbiter check PATH [--json]`. */
+export async function check(path: string, opts: { json?: boolean }): Promise<void> {
+  if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
+  if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
+  const doc = readDocument(path);
+  const kind = detectKind(doc, path);
+  const summary =
+    kind === 'agents'
+      ? `${validate(AgentsFile, doc, path, 'agents file').agents.length} agents`
+      : kind === 'areas'
+        ? areasSummary(path, doc)
+        : kind === 'plan'
+          ? `plan "${validate(Plan, doc, path, 'plan').id}"`
+          : `contract "${validate(Contract, doc, path, 'contract').id}"`;
+  if (opts.json) printJson({ ok: true, kind, file: path });
+  else process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
+}
 
-  program
-    .command('policy')
-    .description('policy tools')
-    .command('check [dir]')
-    .description('validate a policy folder strictly against its schema')
-    .option('--json', 'print one JSON document')
-    .action((dir: string | undefined, opts: { json?: boolean }) =>
-      checkPolicies(dir ?? loadConfig().policiesDir, opts.json),
-    );
+/** `arbiter policy check [DIR] [--json]`: the configured policy folder by default. */
+export async function policyCheck(dir: string | undefined, opts: { json?: boolean }): Promise<void> {
+  await checkPolicies(dir ?? loadConfig().policiesDir, opts.json);
 }
