@@ -25,6 +25,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale } from './build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, '.tools');
@@ -150,8 +151,16 @@ function ensureLocalModel() {
   }
 }
 
+// The CLI and every worker run the compiled build (dist/): rebuilt when any input changed since
+// the last one (a content hash, scripts/build.mjs), so a fresh clone and an edited tree both work.
+async function ensureBuild() {
+  const built = await buildIfStale(root, { log: (line) => log(line) });
+  if (!built) log('build: dist/ is up to date');
+}
+
 try {
   ensureNpm();
+  await ensureBuild();
   const bin = ensureTemporal();
   // Remembered so the CLI and tests find the binary without repeating the search.
   mkdirSync(tools, { recursive: true });
