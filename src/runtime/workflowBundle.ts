@@ -139,18 +139,22 @@ function writeAtomically(file: string, text: string): void {
   renameSync(partial, file);
 }
 
-/** The prebuilt bundle for `variant`, when its manifest says it was built from these sources. */
-function prebuilt(variant: BundleVariant, dir: string): string | undefined {
+/**
+ * The prebuilt bundle for `variant` when its manifest says it was built from these sources; else
+ * why not: the build did not make this variant, or the sources changed since.
+ */
+function prebuilt(variant: BundleVariant, dir: string): { codePath: string } | { missing: string } {
   const name = bundleName(variant);
   const codePath = join(dir, `${name}.js`);
   const manifestPath = join(dir, `${name}.json`);
-  if (!existsSync(codePath) || !existsSync(manifestPath)) return undefined;
+  if (!existsSync(codePath) || !existsSync(manifestPath)) return { missing: 'the build did not prebuild it' };
   try {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-    return manifest.hashes[basename(tree)] === sourceHash(variant) ? codePath : undefined;
+    if (manifest.hashes[basename(tree)] === sourceHash(variant)) return { codePath };
   } catch {
-    return undefined;
+    // An unreadable manifest is a bundle nobody can vouch for.
   }
+  return { missing: 'the workflow sources changed since the build' };
 }
 
 /** Keeps the newest few cached bundles of a variant: each edit of the sources makes a new one. */
@@ -177,7 +181,7 @@ export async function workflowBundle(opts: BundleOptions = {}): Promise<{ codePa
     encodedFailures: opts.encodedFailures ?? fromEnv!.encodedFailures,
   };
   const ready = prebuilt(variant, opts.prebuiltDir ?? prebuiltDir);
-  if (ready) return { codePath: ready };
+  if ('codePath' in ready) return ready;
   const name = bundleName(variant);
   const hash = sourceHash(variant);
   const cacheDir = opts.cacheDir ?? join(loadConfig().dataDir, 'workflow-bundles');
@@ -187,9 +191,7 @@ export async function workflowBundle(opts: BundleOptions = {}): Promise<{ codePa
   if (!pending) {
     pending = (async () => {
       if (!existsSync(codePath)) {
-        opts.log?.(
-          `building the workflow bundle ${name} (the sources differ from the prebuilt one; cached in ${cacheDir})`,
-        );
+        opts.log?.(`building the workflow bundle ${name} (${ready.missing}; cached in ${cacheDir})`);
         writeAtomically(codePath, await bundle(variant));
         prune(cacheDir, name, codePath);
       }

@@ -3,6 +3,7 @@
 // (tracing, encrypted failures) gets the bundle made for it.
 import {
   appendFileSync,
+  copyFileSync,
   cpSync,
   existsSync,
   mkdtempSync,
@@ -47,7 +48,9 @@ describe('workflowBundle', () => {
       const opts = { tracing: true, encodedFailures: false, cacheDir, prebuiltDir: noPrebuilt };
       const first = await workflowBundle({ ...opts, log: (l) => lines.push(l) });
       expect(first.codePath.startsWith(cacheDir)).toBe(true);
-      expect(lines.join('\n')).toContain('building the workflow bundle workflows-tracing');
+      expect(lines.join('\n')).toContain(
+        'building the workflow bundle workflows-tracing (the build did not prebuild it',
+      );
       expect(readFileSync(first.codePath, 'utf8')).toContain('OpenTelemetryInboundInterceptor');
       const builtAt = statSync(first.codePath).mtimeMs;
 
@@ -59,6 +62,22 @@ describe('workflowBundle', () => {
       expect(second.codePath).toBe(first.codePath);
       expect(statSync(second.codePath).mtimeMs).toBe(builtAt);
       expect(later).toEqual([]);
+    },
+    BUNDLING,
+  );
+
+  it(
+    'does not run a prebuilt bundle made from other workflow sources: it bundles these',
+    async () => {
+      const stale = scratch('stale-prebuilt');
+      copyFileSync(join(prebuiltDir, 'workflows.js'), join(stale, 'workflows.js'));
+      const manifest = { variant: PLAIN, hashes: { src: 'f'.repeat(64), dist: 'f'.repeat(64) } };
+      writeFileSync(join(stale, 'workflows.json'), JSON.stringify(manifest));
+      const cacheDir = scratch('bundles');
+      const lines: string[] = [];
+      const b = await workflowBundle({ ...PLAIN, prebuiltDir: stale, cacheDir, log: (l) => lines.push(l) });
+      expect(b.codePath.startsWith(cacheDir)).toBe(true);
+      expect(lines.join('\n')).toContain('the workflow sources changed since the build');
     },
     BUNDLING,
   );
