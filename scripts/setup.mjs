@@ -22,6 +22,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -29,6 +30,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale } from './build.mjs';
 import { startBackgroundBuild } from './cluster/build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -180,15 +182,25 @@ function ensureA2aPython() {
   ]);
 }
 
+// The CLI and every worker run the compiled build (dist/): rebuilt when any input changed since
+// the last one (a content hash, scripts/build.mjs), so a fresh clone and an edited tree both work.
+async function ensureBuild() {
+  const built = await buildIfStale(root, { log: (line) => log(line) });
+  if (!built) log('build: dist/ is up to date');
+}
+
 try {
   if (process.argv.includes('--cluster-tools') && startBackgroundBuild()) {
     log('building the Temporal server for the cluster suite in the background (.tools/temporal-server-*)');
   }
   ensureNpm();
+  await ensureBuild();
   const bin = ensureTemporal();
   // Remembered so the CLI and tests find the binary without repeating the search.
   mkdirSync(tools, { recursive: true });
-  writeFileSync(join(tools, 'temporal-path'), bin);
+  // Its real path: a checkout sharing .tools through a link (or a clone since removed) must not
+  // leave a path that stops working.
+  writeFileSync(join(tools, 'temporal-path'), existsSync(bin) ? realpathSync(bin) : bin);
   log(`Temporal CLI: ${bin}`);
   try {
     log(`local model: ${ensureLocalModel()}`);

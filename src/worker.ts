@@ -2,8 +2,9 @@
 // the workflows and activities, and polls the task queue until it is told to stop. Every worker
 // (`arbiter worker`, `dev`, `demo`, tests, bench) goes through here, so this is also where
 // observability is attached: the Prometheus endpoint (config.metrics) and, when the environment
-// asks for it, OpenTelemetry tracing.
+// asks for it, OpenTelemetry tracing. The workflow code comes prebuilt (runtime/workflowBundle.ts).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   NativeConnection,
   Worker,
@@ -22,16 +23,16 @@ import { ensureSdkExporter } from './observability/sdkRuntime.js';
 import { tracingWorkerParts } from './observability/tracing.js';
 import { dataConverterFromEnv } from './security/codec.js';
 import { liveTrailSink } from './audit/replay.js';
-import { workflowsPath } from './runtime/workflowBundle.js';
+import { workflowBundle } from './runtime/workflowBundle.js';
 
-export { workflowsPath };
+export { workflowsPath } from './runtime/workflowBundle.js';
 
 export interface WorkerSetup {
   config: Config;
   deps?: Deps;
   /**
-   * A prebuilt workflow bundle (tests build one and share it); otherwise bundled at start. With
-   * tracing on, build it with `workflowInterceptorModules: tracingWorkflowModules()`.
+   * A workflow bundle to run instead of the one `workflowBundle()` picks for this configuration.
+   * With tracing on, it must be built with `workflowInterceptorModules: tracingWorkflowModules()`.
    */
   workflowBundle?: { codePath: string };
   options?: Partial<WorkerOptions>;
@@ -94,9 +95,18 @@ export async function createWorker(setup: WorkerSetup, connection: NativeConnect
         'bundle with workflowInterceptorModules: tracingWorkflowModules()',
     );
   }
+  // The bundle carries the workflow interceptors (tracing) and the failure converter (encryption):
+  // the SDK takes neither from the options once a bundle is given.
+  const bundle =
+    setup.workflowBundle ??
+    (await workflowBundle({
+      tracing: tracing !== undefined,
+      encodedFailures: dataConverter?.failureConverterPath !== undefined,
+      cacheDir: join(setup.config.dataDir, 'workflow-bundles'),
+      log: warn,
+    }));
   const given = setup.options?.interceptors;
   const activity = [...observed, ...(given?.activity ?? [])];
-  const workflowModules = [...(tracing?.workflowModules ?? []), ...(given?.workflowModules ?? [])];
   const sinks = { ...liveTrailSink, ...tracing?.sinks, ...setup.options?.sinks };
 
   return Worker.create({
@@ -105,9 +115,9 @@ export async function createWorker(setup: WorkerSetup, connection: NativeConnect
     taskQueue,
     activities: createActivities(deps),
     ...(dataConverter ? { dataConverter } : {}),
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    workflowBundle: bundle,
     ...setup.options,
-    interceptors: { ...given, activity, workflowModules },
+    interceptors: { ...given, activity },
     ...(Object.keys(sinks).length ? { sinks } : {}),
   });
 }

@@ -4,7 +4,6 @@
 // workflow records comes out through its `trail` sink; the events are then folded by the same
 // applyEvent the workflow uses. Nothing here knows the workflow's logic, so nothing can drift.
 import type { History } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
 import type { TrailEvent } from '../shared/decision.js';
 import { ArbiterError } from '../shared/errors.js';
 
@@ -39,6 +38,9 @@ export async function replayTrail(
   bundle: WorkflowBundle,
 ): Promise<TrailEvent[]> {
   const events: TrailEvent[] = [];
+  // The worker SDK (native core, webpack) only for a replay: `status`, `reviews` and `approve` on a
+  // live contract never need it.
+  const { Worker } = await import('@temporalio/worker');
   try {
     await Worker.runReplayHistory(
       { workflowBundle: bundle, sinks: trailSink((_id, e) => events.push(e)), replayName: 'arbiter-audit' },

@@ -6,9 +6,7 @@ import { webUiLink } from '../config/settings.js';
 
 export { webUiLink };
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
+export { printJson } from './json.js';
 
 export function uiBaseFromEnv(defaultUi = 'http://localhost:8233'): string {
   return process.env.ARBITER_UI_URL ?? defaultUi;

@@ -9,7 +9,7 @@ import { connectWorker, createWorker } from '../worker.js';
 import { createAgentPools, runWithPools } from '../runtime/agentPools.js';
 import { startDevServer, type DevServer } from './devServer.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
-import { startLocalModelServer, type LocalModelServer } from '../llm/localServer.js';
+import type { LocalModelServer } from '../llm/localServer.js';
 import { localModelPath } from '../llm/modelPath.js';
 import { llmSettingsFromEnv } from '../llm/client.js';
 import { assertCardsUsable } from '../agents/a2a/checkCards.js';
@@ -49,6 +49,8 @@ async function startLocalLlm(log: (line: string) => void): Promise<LocalModelSer
     log('LLM: none (no local model provisioned; run `npm run setup`, or set OPENAI_BASE_URL)');
     return undefined;
   }
+  // Imported here: the model runtime (node-llama-cpp) is large, and only this path needs it.
+  const { startLocalModelServer } = await import('../llm/localServer.js');
   const server = await startLocalModelServer({ port: 0 });
   process.env.OPENAI_BASE_URL = server.baseURL;
   process.env.ARBITER_LLM_MODEL ||= server.model;

@@ -62,13 +62,11 @@ const require = createRequire(import.meta.url);
 
 /**
  * The workflow-side interceptor module, for `bundleWorkflowCode({ workflowInterceptorModules })`
- * and `WorkerOptions.interceptors.workflowModules`; empty when tracing is off, so a bundle built
- * without tracing carries none of it.
+ * and `WorkerOptions.interceptors.workflowModules`; empty when tracing is off (by default, as the
+ * environment says), so a bundle built without tracing carries none of it.
  */
-export function tracingWorkflowModules(): string[] {
-  return tracesExporterFromEnv() === 'none'
-    ? []
-    : [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+export function tracingWorkflowModules(on: boolean = tracesExporterFromEnv() !== 'none'): string[] {
+  return on ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
 }
 
 /** What a worker adds when tracing is on: activity interceptors, the workflow module and its sink. */

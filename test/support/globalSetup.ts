@@ -1,12 +1,11 @@
-// Starts one real Temporal dev server (in memory, headless) for the whole run and bundles the
-// workflow code once; every test file connects to that server and reuses that bundle.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+// Starts one real Temporal dev server (in memory, headless) for the whole run and picks the
+// workflow bundle once; every test file connects to that server and reuses that bundle. The CLI
+// tests run bin/arbiter.js, which runs the compiled build: it is brought up to date first (a no-op
+// after `npm test`'s setup), so `npx vitest run <file>` never tests an old build.
+import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/embedded/devServer.js';
-import { workflowsPath } from '../../src/worker.js';
+import { workflowBundle } from '../../src/runtime/workflowBundle.js';
 import { freePort } from '../../src/config/freePort.js';
 
 declare module 'vitest' {
@@ -17,20 +16,26 @@ declare module 'vitest' {
 }
 
 let server: DevServer | undefined;
+const repoFile = (path: string) => new URL(`../../${path}`, import.meta.url).pathname;
+
+function ensureBuild(): void {
+  const built = spawnSync(process.execPath, [repoFile('scripts/build.mjs'), '--if-stale'], {
+    cwd: repoFile(''),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (built.status !== 0) throw new Error(`the build failed (exit ${built.status}); see above`);
+}
 
 export async function setup(project: TestProject): Promise<void> {
+  ensureBuild();
+  // The same function the worker uses: the prebuilt bundle when it matches the sources.
   const [started, bundle] = await Promise.all([
     freePort().then((port) => startDevServer({ port })),
-    bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
+    workflowBundle({ tracing: false, encodedFailures: false }),
   ]);
   server = started;
-  const dir = mkdtempSync(join(tmpdir(), 'arbiter-bundle-'));
-  const workflowBundlePath = join(dir, 'workflows.js');
-  writeFileSync(workflowBundlePath, bundle.code);
-  // Every process the tests start (CLI commands replaying histories) reuses this bundle.
-  process.env.ARBITER_WORKFLOW_BUNDLE = workflowBundlePath;
   project.provide('temporalAddress', server.address);
-  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('workflowBundlePath', bundle.codePath);
 }
 
 export async function teardown(): Promise<void> {

@@ -428,20 +428,101 @@ function ignored(): ((path: string) => boolean)[] {
     });
 }
 
+/** The stages of a multi-stage Dockerfile: each FROM starts one, named by `AS name` if given. */
+function stagesOf(
+  steps: { op: string; args: string }[],
+): { name?: string; base: string; steps: typeof steps }[] {
+  const stages: { name?: string; base: string; steps: typeof steps }[] = [];
+  for (const step of steps) {
+    if (step.op === 'FROM') {
+      const [base = '', as, name] = step.args.split(/\s+/);
+      stages.push({ base, ...(as?.toUpperCase() === 'AS' && name ? { name } : {}), steps: [] });
+    } else {
+      stages.at(-1)?.steps.push(step);
+    }
+  }
+  return stages;
+}
+
+/** The source paths of COPY steps (normalized, no trailing slash), with or without --from. */
+function copySources(steps: { op: string; args: string }[], from: 'context' | 'stage'): string[] {
+  return steps
+    .filter((s) => s.op === 'COPY' && s.args.includes('--from=') === (from === 'stage'))
+    .flatMap((s) =>
+      words(s.args)
+        .filter((w) => !w.startsWith('--'))
+        .slice(0, -1)
+        .map((w) => posix.normalize(w).replace(/\/$/, '')),
+    );
+}
+
 describe('Dockerfile', () => {
   const steps = instructions(read('Dockerfile'));
   const all = (op: string) => steps.filter((s) => s.op === op);
   const last = (op: string) => all(op).at(-1);
+  const stages = stagesOf(steps);
+  const image = stages.at(-1)!;
+  const builders = stages.slice(0, -1);
+  const inImage = (op: string) => image.steps.filter((s) => s.op === op);
 
-  it('starts from Node 20 on Debian slim, pinned', () => {
-    const from = words(last('FROM')?.args ?? '')[0] ?? '';
-    expect(from).toMatch(/^node:20[.\w-]*-bookworm-slim$/);
+  it('starts every stage from Node 20 on Debian slim, pinned', () => {
+    expect(stages.length).toBeGreaterThan(0);
+    for (const stage of stages) expect(stage.base).toMatch(/^node:20[.\w-]*-bookworm-slim$/);
   });
 
-  it('installs production dependencies with npm ci, not the setup script', () => {
-    const runs = all('RUN').map((s) => s.args);
+  it('installs production dependencies with npm ci in the image, not the setup script', () => {
+    const runs = inImage('RUN').map((s) => s.args);
     expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
-    expect(runs.join('\n')).not.toMatch(/setup\.mjs|npm run setup/);
+    expect(runs.join('\n')).not.toMatch(/\bnpm (ci|install)\b(?!.*--omit=dev)/);
+    expect(
+      all('RUN')
+        .map((s) => s.args)
+        .join('\n'),
+    ).not.toMatch(/setup\.mjs|npm run setup/);
+  });
+
+  it('compiles in a build stage: every workflow bundle variant, from the sources', () => {
+    expect(builders.length).toBeGreaterThanOrEqual(1);
+    const build = builders.find((b) =>
+      b.steps.some((s) => s.op === 'RUN' && /scripts\/build\.mjs/.test(s.args)),
+    );
+    expect(build, 'a stage that runs scripts/build.mjs').toBeDefined();
+    const run = build!.steps.find((s) => s.op === 'RUN' && /scripts\/build\.mjs/.test(s.args))!;
+    expect(run.args).toContain('--all-bundles');
+    const copied = copySources(build!.steps, 'context');
+    for (const input of ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'])
+      expect(copied, input).toContain(input);
+    expect(copied.some((c) => c === 'scripts' || c === 'scripts/build.mjs')).toBe(true);
+    // The compiler is a dev dependency: the build stage installs them.
+    const install = build!.steps.find((s) => s.op === 'RUN' && /\bnpm ci\b/.test(s.args));
+    expect(install?.args).not.toMatch(/--omit=dev/);
+  });
+
+  it('ships the compiled build and no sources, compiler or dev tooling', () => {
+    const fromStage = image.steps.filter((s) => s.op === 'COPY' && s.args.includes('--from='));
+    const builderNames = builders.map((b) => b.name);
+    expect(fromStage.length).toBeGreaterThan(0);
+    for (const copy of fromStage) {
+      const from = /--from=(\S+)/.exec(copy.args)?.[1];
+      expect(builderNames).toContain(from);
+    }
+    expect(copySources(image.steps, 'stage')).toEqual(['/app/dist']);
+    const fromContext = copySources(image.steps, 'context');
+    for (const path of [
+      'src',
+      'test',
+      'scripts',
+      'bench',
+      'chaos',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      '.',
+    ])
+      expect(fromContext, path).not.toContain(path);
+    // What runs at run time is a production dependency; what compiles and runs TypeScript is not.
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    for (const dev of ['tsx', 'typescript', 'vitest'])
+      expect(Object.keys(pkg.dependencies)).not.toContain(dev);
   });
 
   it('runs as a non-root user', () => {
@@ -454,7 +535,9 @@ describe('Dockerfile', () => {
     const user = (last('USER')?.args ?? '').split(':')[0] ?? '';
     const workdir = last('WORKDIR')?.args ?? '';
     const dataDir = posix.resolve(workdir, env(WORKER).ARBITER_DATA_DIR ?? '.arbiter');
-    expect(all('RUN').some((s) => s.args.includes(`chown ${user}`) && s.args.includes(dataDir))).toBe(true);
+    expect(inImage('RUN').some((s) => s.args.includes(`chown ${user}`) && s.args.includes(dataDir))).toBe(
+      true,
+    );
     // Compose mounts its named volume exactly there, so the volume starts with that ownership.
     const targets = (service(WORKER).volumes ?? []).map((v) =>
       typeof v === 'string' ? v.split(':')[1] : v.target,
@@ -462,47 +545,36 @@ describe('Dockerfile', () => {
     expect(targets).toContain(dataDir);
   });
 
-  it('runs bin/arbiter.js, a worker by default', () => {
+  it('runs bin/arbiter.js, a worker by default, and bin/arbiter.js runs the compiled build', () => {
     const entrypoint = words(last('ENTRYPOINT')?.args ?? '');
     expect(entrypoint).toEqual(['node', 'bin/arbiter.js']);
     expect(existsSync(repoUrl('bin/arbiter.js'))).toBe(true);
     expect(words(last('CMD')?.args ?? '')).toEqual(['worker']);
+    // dist/ mirrors src/ (tsconfig.build.json), and the launcher imports the compiled CLI from it.
+    const build = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: Record<string, unknown> };
+    expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist', noEmit: false });
+    expect(read('bin/arbiter.js')).toMatch(/'dist', 'cli', 'main\.js'/);
+    expect(existsSync(repoUrl('src/cli/main.ts'))).toBe(true);
+    expect(read('bin/arbiter.js')).not.toMatch(/\btsx\b/);
   });
 
   it('copies only sources that exist and that .dockerignore lets through', () => {
     const excluded = ignored();
-    const sources = all('COPY')
-      .filter((s) => !s.args.includes('--from='))
-      .flatMap((s) =>
-        words(s.args)
-          .filter((w) => !w.startsWith('--'))
-          .slice(0, -1),
-      );
+    const sources = copySources(steps, 'context');
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) {
       expect(existsSync(repoUrl(src)), `COPY ${src}`).toBe(true);
-      const path = posix.normalize(src).replace(/\/$/, '');
       expect(
-        excluded.some((matches) => matches(path)),
+        excluded.some((matches) => matches(src)),
         `COPY ${src} is in .dockerignore`,
       ).toBe(false);
     }
   });
 
-  it('copies everything a worker loads at run time', () => {
-    const sources = new Set(
-      all('COPY').flatMap((s) =>
-        words(s.args)
-          .filter((w) => !w.startsWith('--'))
-          .slice(0, -1)
-          .map((w) => posix.normalize(w).replace(/\/$/, '')),
-      ),
-    );
-    if (sources.has('.')) return; // the whole context: nothing can be missing
-    const needed = ['package.json', 'package-lock.json', 'tsconfig.json', 'agents.yaml'];
-    for (const path of [...needed, 'bin', 'src', 'policies', 'config', 'examples']) {
-      expect([...sources]).toContain(path);
-    }
+  it('copies everything a worker loads at run time into the image', () => {
+    const sources = copySources(image.steps, 'context');
+    const needed = ['package.json', 'package-lock.json', 'agents.yaml'];
+    for (const path of [...needed, 'bin', 'policies', 'config', 'examples']) expect(sources).toContain(path);
   });
 });
 

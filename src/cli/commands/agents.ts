@@ -3,7 +3,6 @@
 // where its calls run: its own limited queue (with the backlog waiting there), in-process, or the
 // main queue.
 import type { Client } from '@temporalio/client';
-import type { Command } from 'commander';
 import { loadConfig } from '../../config/settings.js';
 import type { AgentSnapshot } from '../../shared/trust.js';
 import { placementOf, type Agent } from '../../shared/agent.js';
@@ -11,8 +10,6 @@ import { queueDepth, type QueueDepth } from '../../observability/queueDepth.js';
 import { loadAgents } from '../../config/files.js';
 import { withClient } from '../context.js';
 import { printJson } from '../output.js';
-import { checkCards, type CardCheck } from '../../agents/a2a/checkCards.js';
-import { registerAgentsImport } from './agentsImport.js';
 
 export interface AgentReport {
   id: string;
@@ -128,60 +125,64 @@ async function queueOf(client: Client, agent: Agent, taskQueue: string): Promise
   }
 }
 
-export function registerAgents(program: Command): void {
-  const agents = program
-    .command('agents')
-    .description('registry: capabilities, measured trust, success rate, latency p50/p95, cost, circuit state')
-    .option('--json', 'print one JSON document')
-    .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig();
-      const agents = loadAgents(config.agentsFile).agents;
-      const cards = new Map<string, CardCheck>((await checkCards(agents)).map((c) => [c.agentId, c]));
-      const cardOf = (id: string): Pick<AgentReport, 'card' | 'cardError'> => {
-        const c = cards.get(id);
-        if (!c) return {};
-        if (!c.info) return { cardError: c.error?.message ?? 'unknown' };
-        return {
-          card: {
-            name: c.info.name,
-            version: c.info.version,
-            protocol: c.info.service.version,
-            service: c.info.service.url,
-            skills: c.info.skills.map((k) => ({ id: k.id, name: k.name, tags: k.tags })),
-          },
+/** A2A agents' cards as they read now: the agent's own claim, shown beside what was measured. */
+async function cardsOf(
+  registry: readonly Agent[],
+): Promise<Map<string, Pick<AgentReport, 'card' | 'cardError'>>> {
+  if (!registry.some((a) => a.endpoint.kind === 'a2a')) return new Map();
+  const { checkCards } = await import('../../agents/a2a/checkCards.js');
+  return new Map(
+    (await checkCards(registry)).map((c) => [
+      c.agentId,
+      c.info
+        ? {
+            card: {
+              name: c.info.name,
+              version: c.info.version,
+              protocol: c.info.service.version,
+              service: c.info.service.url,
+              skills: c.info.skills.map((k) => ({ id: k.id, name: k.name, tags: k.tags })),
+            },
+          }
+        : { cardError: c.error?.message ?? 'unknown' },
+    ]),
+  );
+}
+
+/** `arbiter agents [--json]`. */
+export async function agents(opts: { json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const registry = loadAgents(config.agentsFile).agents;
+  const cards = await cardsOf(registry);
+  const reports = await withClient(async (arbiter) => {
+    return Promise.all(
+      registry.map(async (a): Promise<AgentReport> => {
+        const base: AgentReport = {
+          id: a.id,
+          description: a.description,
+          capabilities: a.capabilities,
+          clearance: a.clearance,
+          ...(a.region ? { region: a.region } : {}),
+          endpoint: a.endpoint.kind,
+          ...(a.limits ? { limits: a.limits } : {}),
+          queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
+          ...cards.get(a.id),
         };
-      };
-      const reports = await withClient(async (arbiter) => {
-        return Promise.all(
-          agents.map(async (a): Promise<AgentReport> => {
-            const base: AgentReport = {
-              id: a.id,
-              description: a.description,
-              capabilities: a.capabilities,
-              clearance: a.clearance,
-              ...(a.region ? { region: a.region } : {}),
-              endpoint: a.endpoint.kind,
-              ...(a.limits ? { limits: a.limits } : {}),
-              queue: await queueOf(arbiter.client, a, arbiter.config.taskQueue),
-              ...cardOf(a.id),
-            };
-            try {
-              const measured = await arbiter.agentSnapshot(a.id);
-              return { ...base, measured };
-            } catch (err) {
-              const e = err as Error & { cause?: { message?: string } };
-              const first = [e.message, e.cause?.message].filter(Boolean).join(': ').split('\n')[0] ?? '';
-              // A ledger that exists but no worker answers for: say so instead of failing the list.
-              return {
-                ...base,
-                unavailable: `no worker answered for its ledger; is \`arbiter worker\` running? (${first})`,
-              };
-            }
-          }),
-        );
-      });
-      if (opts.json) return printJson({ agentsFile: config.agentsFile, agents: reports });
-      process.stdout.write(`${reports.map((r) => reportLines(r).join('\n')).join('\n\n')}\n`);
-    });
-  registerAgentsImport(agents);
+        try {
+          const measured = await arbiter.agentSnapshot(a.id);
+          return { ...base, measured };
+        } catch (err) {
+          const e = err as Error & { cause?: { message?: string } };
+          const first = [e.message, e.cause?.message].filter(Boolean).join(': ').split('\n')[0] ?? '';
+          // A ledger that exists but no worker answers for: say so instead of failing the list.
+          return {
+            ...base,
+            unavailable: `no worker answered for its ledger; is \`arbiter worker\` running? (${first})`,
+          };
+        }
+      }),
+    );
+  });
+  if (opts.json) return printJson({ agentsFile: config.agentsFile, agents: reports });
+  process.stdout.write(`${reports.map((r) => reportLines(r).join('\n')).join('\n\n')}\n`);
 }

@@ -3,7 +3,6 @@
 // public, no trust). With --write, the entry is appended to FILE only if the whole resulting file
 // is a valid agents file; otherwise nothing is written and the problem is named (exit 2).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { isMap, isSeq, parseDocument as parseYamlDocument, Document, YAMLSeq } from 'yaml';
 import { AgentCardError } from '../../agents/a2a/errors.js';
 import { fetchCard } from '../../agents/a2a/fetchCard.js';
@@ -33,12 +32,10 @@ function appended(file: string, entry: object, comment: string[]): Document {
   return doc;
 }
 
-export function registerAgentsImport(agents: Command): void {
-  agents
-    .command('import <cardUrl>')
-    .description("print an agents.yaml entry suggested from an A2A agent's Agent Card (review it)")
-    .option('--write <file>', 'append the entry to this agents file, after validating the whole file')
-    .action(async (cardUrl: string, opts: { write?: string }) => {
+/** `arbiter agents import CARD_URL [--write FILE]`. */
+export async function agentsImport(cardUrl: string, opts: { write?: string }): Promise<void> {
+  {
+    {
       const config = loadConfig();
       let info;
       try {
@@ -73,5 +70,6 @@ export function registerAgentsImport(agents: Command): void {
       process.stdout.write(
         `added agent "${entry.id}" to ${opts.write}; review its capabilities and clearance\n`,
       );
-    });
+    }
+  }
 }

@@ -1,8 +1,7 @@
 // `arbiter audit export [--since T] [--out FILE]` and `arbiter audit verify FILE`: a tamper-evident,
-// hash-chained JSONL of every closed contract, and its check. Registered as `audit-export` /
-// `audit-verify` until `audit` becomes a command group (see the report in src/audit/).
+// hash-chained JSONL of every closed contract, and its check (also as `audit-export` /
+// `audit-verify`; the options are in ../program.ts).
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { exportAudit, verifyFile } from '../../audit/export.js';
 import { parseSince } from '../../audit/source.js';
 import { ArbiterError } from '../../shared/errors.js';
@@ -43,34 +42,4 @@ export function auditVerify(file: string): void {
     ]);
   }
   process.stdout.write(`ok: ${r.records} record${r.records === 1 ? '' : 's'} (head ${r.head})\n`);
-}
-
-const exportDescription = 'tamper-evident (hash-chained) JSONL of closed contracts, for compliance';
-const verifyDescription = 'check an audit export: exit 0 when intact, 1 at the first altered line';
-
-/** Adds `export` and `verify` under a command (e.g. the `audit` group). */
-export function addAuditSubcommands(group: Command): void {
-  group
-    .command('export')
-    .description(exportDescription)
-    .option('--since <time>', 'only contracts closed since an ISO time or a duration ago (24h, 7d)')
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action((opts: AuditExportOptions) => auditExport(opts));
-  group
-    .command('verify <file>')
-    .description(verifyDescription)
-    .action((file: string) => auditVerify(file));
-}
-
-export function registerAuditTools(program: Command): void {
-  program
-    .command('audit-export')
-    .description(exportDescription)
-    .option('--since <time>', 'only contracts closed since an ISO time or a duration ago (24h, 7d)')
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action((opts: AuditExportOptions) => auditExport(opts));
-  program
-    .command('audit-verify <file>')
-    .description(verifyDescription)
-    .action((file: string) => auditVerify(file));
 }

@@ -1,27 +1,18 @@
-import type { Command } from 'commander';
+// `arbiter check FILE|DIR` and `arbiter policy check [DIR]`: validation without starting anything.
+// Cedar (a WebAssembly module) is loaded only when the path is a policy folder: checking a
+// contract, plan, areas or reviewers file needs the schemas alone (an agents file with A2A agents
+// also reads their Agent Cards).
 import { existsSync, statSync } from 'node:fs';
-import { loadPolicySet } from '../../governance/policy.js';
-import { ReviewersFile } from '../../shared/reviewers.js';
-import { missingChannelEnv } from '../../notify/channels.js';
+import type { AgentsFile } from '../../shared/agent.js';
 import { Contract, Plan } from '../../shared/contract.js';
+import { ReviewersFile } from '../../shared/reviewers.js';
 import { detectKind, loadAgents, loadAreasPlan, readDocument, validate } from '../../config/files.js';
 import { badInput } from '../../shared/errors.js';
 import { loadConfig } from '../../config/settings.js';
-import { printJson } from '../output.js';
-import { cardProblems, cardWarnings, checkCards } from '../../agents/a2a/checkCards.js';
-import type { AgentsFile as AgentsFileT } from '../../shared/agent.js';
+import { printJson } from '../json.js';
 
-/** The agents file's summary, once every A2A agent's card has been read and found usable. */
-async function agentsSummary(path: string, file: AgentsFileT): Promise<string> {
-  const checks = await checkCards(file.agents);
-  const problem = cardProblems(path, checks);
-  if (problem) throw problem;
-  for (const w of cardWarnings(checks)) process.stderr.write(`arbiter: warning: ${w}\n`);
-  const read = checks.filter((c) => c.info).map((c) => `${c.agentId}: "${c.info!.name}" ${c.info!.version}`);
-  return `${file.agents.length} agents${read.length ? `; A2A cards read: ${read.join(', ')}` : ''}`;
-}
-
-function checkPolicies(dir: string, json?: boolean): void {
+async function checkPolicies(dir: string, json?: boolean): Promise<void> {
+  const { loadPolicySet } = await import('../../governance/policy.js');
   const set = loadPolicySet(dir);
   if (json)
     return printJson({
@@ -36,9 +27,21 @@ function checkPolicies(dir: string, json?: boolean): void {
     process.stdout.write(`  ${m.id.padEnd(26)} ${m.route.padEnd(12)} ${m.explanation}\n`);
 }
 
+/** The agents file's summary, once every A2A agent's card has been read and found usable. */
+async function agentsSummary(path: string, file: AgentsFile): Promise<string> {
+  const { cardProblems, cardWarnings, checkCards } = await import('../../agents/a2a/checkCards.js');
+  const checks = await checkCards(file.agents);
+  const problem = cardProblems(path, checks);
+  if (problem) throw problem;
+  for (const w of cardWarnings(checks)) process.stderr.write(`arbiter: warning: ${w}\n`);
+  const read = checks.filter((c) => c.info).map((c) => `${c.agentId}: "${c.info!.name}" ${c.info!.version}`);
+  return `${file.agents.length} agents${read.length ? `; A2A cards read: ${read.join(', ')}` : ''}`;
+}
+
 /** Groups and channels; a variable a channel names that is unset here is a note, not an error. */
-function reviewersSummary(path: string, doc: unknown): { summary: string; notes: string[] } {
+async function reviewersSummary(path: string, doc: unknown): Promise<{ summary: string; notes: string[] }> {
   const file = validate(ReviewersFile, doc, path, 'reviewers file');
+  const { missingChannelEnv } = await import('../../notify/channels.js');
   const groups = Object.keys(file.groups).length;
   const channels = Object.keys(file.channels).length;
   return {
@@ -54,43 +57,30 @@ function areasSummary(path: string, doc: unknown): string {
   return `becomes plan "${plan.id}" with ${plan.contracts.length} contracts`;
 }
 
-export function registerCheck(program: Command): void {
-  program
-    .command('check <path>')
-    .description(
-      'validate a contract, plan, agents file, reviewers file or policy folder without starting anything',
-    )
-    .option('--json', 'print one JSON document')
-    .action(async (path: string, opts: { json?: boolean }) => {
-      if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
-      if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
-      const doc = readDocument(path);
-      const kind = detectKind(doc, path);
-      const reviewers = kind === 'reviewers' ? reviewersSummary(path, doc) : undefined;
-      const summary = reviewers
-        ? reviewers.summary
-        : kind === 'agents'
-          ? await agentsSummary(path, loadAgents(path))
-          : kind === 'areas'
-            ? areasSummary(path, doc)
-            : kind === 'plan'
-              ? `plan "${validate(Plan, doc, path, 'plan').id}"`
-              : `contract "${validate(Contract, doc, path, 'contract').id}"`;
-      if (opts.json)
-        printJson({ ok: true, kind, file: path, ...(reviewers ? { notes: reviewers.notes } : {}) });
-      else {
-        process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
-        for (const note of reviewers?.notes ?? []) process.stdout.write(`  ${note}\n`);
-      }
-    });
+/** `arbiter check PATH [--json]`. */
+export async function check(path: string, opts: { json?: boolean }): Promise<void> {
+  if (!existsSync(path)) throw badInput(`${path}: no such file or folder`);
+  if (statSync(path).isDirectory()) return checkPolicies(path, opts.json);
+  const doc = readDocument(path);
+  const kind = detectKind(doc, path);
+  const reviewers = kind === 'reviewers' ? await reviewersSummary(path, doc) : undefined;
+  const summary = reviewers
+    ? reviewers.summary
+    : kind === 'agents'
+      ? await agentsSummary(path, loadAgents(path))
+      : kind === 'areas'
+        ? areasSummary(path, doc)
+        : kind === 'plan'
+          ? `plan "${validate(Plan, doc, path, 'plan').id}"`
+          : `contract "${validate(Contract, doc, path, 'contract').id}"`;
+  if (opts.json) printJson({ ok: true, kind, file: path, ...(reviewers ? { notes: reviewers.notes } : {}) });
+  else {
+    process.stdout.write(`ok: ${path} is a valid ${kind} file (${summary})\n`);
+    for (const note of reviewers?.notes ?? []) process.stdout.write(`  ${note}\n`);
+  }
+}
 
-  program
-    .command('policy')
-    .description('policy tools')
-    .command('check [dir]')
-    .description('validate a policy folder strictly against its schema')
-    .option('--json', 'print one JSON document')
-    .action((dir: string | undefined, opts: { json?: boolean }) =>
-      checkPolicies(dir ?? loadConfig().policiesDir, opts.json),
-    );
+/** `arbiter policy check [DIR] [--json]`: the configured policy folder by default. */
+export async function policyCheck(dir: string | undefined, opts: { json?: boolean }): Promise<void> {
+  await checkPolicies(dir ?? loadConfig().policiesDir, opts.json);
 }

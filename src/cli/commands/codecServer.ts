@@ -1,68 +1,55 @@
 // `arbiter codec-server`: lets the Temporal Web UI (and `temporal --codec-endpoint`) show payloads
 // encrypted with ARBITER_CODEC_KEYS. A bearer token (ARBITER_CODEC_TOKEN) is required by default.
-import type { Command } from 'commander';
 import { badInput } from '../../shared/errors.js';
 import { CODEC_KEYS_ENV, codecFromEnv } from '../../security/codec.js';
 import { CODEC_TOKEN_ENV, createCodecServer, listen } from '../../security/codecServer.js';
 
 const log = (line: string) => process.stderr.write(`arbiter: ${line}\n`);
 
-interface Options {
+export interface CodecServerOptions {
   port: string;
   host: string;
   origin: string[];
   insecureNoAuth?: boolean;
 }
 
-export function registerCodecServer(program: Command): void {
-  program
-    .command('codec-server')
-    .description(
-      'serve /encode and /decode for the Temporal Web UI (payloads encrypted with ARBITER_CODEC_KEYS)',
-    )
-    .option('--port <port>', 'port to listen on', '8888')
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--origin <url...>', 'browser origin(s) allowed to call it (the Web UI)', [
-      'http://localhost:8233',
-    ])
-    .option('--insecure-no-auth', `serve without ${CODEC_TOKEN_ENV} (trusted local network only)`)
-    .action(async (opts: Options) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw badInput(`--port: "${opts.port}" is not a port number (0-65535)`);
-      }
-      const codec = codecFromEnv();
-      if (!codec) {
-        throw badInput(`${CODEC_KEYS_ENV} is not set: there is nothing to encode or decode`, [
-          `set it to keyId:base64key[,…] (the same value as the workers'), e.g. k1:$(openssl rand -base64 32)`,
-        ]);
-      }
-      const token = process.env[CODEC_TOKEN_ENV]?.trim() || undefined;
-      const server = createCodecServer({
-        codec,
-        origins: opts.origin,
-        ...(token ? { token } : {}),
-        ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
-      });
-      const bound = await listen(server, port, opts.host);
-      log(
-        `codec server on http://${opts.host}:${bound} for ${opts.origin.join(', ')}` +
-          (token ? ' (bearer token required)' : ' (NO authentication: --insecure-no-auth)'),
-      );
-      // The Web UI cannot send the bearer token; a browser signs in once at this page instead. The
-      // session cookie only reaches the codec server when it has the UI's host name (same site).
-      const uiHost = URL.canParse(opts.origin[0] ?? '') ? new URL(opts.origin[0]!).hostname : '';
-      const loopback = (h: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(h);
-      const address = `http://${loopback(opts.host) && loopback(uiHost) ? uiHost : opts.host}:${bound}`;
-      log(
-        `Web UI: sign in at ${address}/ in the browser, then in the UI's Codec Server settings use ` +
-          `${address} as the browser endpoint with "Include cross-origin credentials"`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => server.close(() => resolve());
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      log('stopped');
-    });
+/** `arbiter codec-server`: serves until SIGINT or SIGTERM. */
+export async function codecServer(opts: CodecServerOptions): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw badInput(`--port: "${opts.port}" is not a port number (0-65535)`);
+  }
+  const codec = codecFromEnv();
+  if (!codec) {
+    throw badInput(`${CODEC_KEYS_ENV} is not set: there is nothing to encode or decode`, [
+      `set it to keyId:base64key[,…] (the same value as the workers'), e.g. k1:$(openssl rand -base64 32)`,
+    ]);
+  }
+  const token = process.env[CODEC_TOKEN_ENV]?.trim() || undefined;
+  const server = createCodecServer({
+    codec,
+    origins: opts.origin,
+    ...(token ? { token } : {}),
+    ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
+  });
+  const bound = await listen(server, port, opts.host);
+  log(
+    `codec server on http://${opts.host}:${bound} for ${opts.origin.join(', ')}` +
+      (token ? ' (bearer token required)' : ' (NO authentication: --insecure-no-auth)'),
+  );
+  // The Web UI cannot send the bearer token; a browser signs in once at this page instead. The
+  // session cookie only reaches the codec server when it has the UI's host name (same site).
+  const uiHost = URL.canParse(opts.origin[0] ?? '') ? new URL(opts.origin[0]!).hostname : '';
+  const loopback = (h: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(h);
+  const address = `http://${loopback(opts.host) && loopback(uiHost) ? uiHost : opts.host}:${bound}`;
+  log(
+    `Web UI: sign in at ${address}/ in the browser, then in the UI's Codec Server settings use ` +
+      `${address} as the browser endpoint with "Include cross-origin credentials"`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => server.close(() => resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log('stopped');
 }

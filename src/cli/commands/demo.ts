@@ -1,6 +1,5 @@
 // `arbiter demo`: the main job on embedded defaults. Starts the stack, submits the sample
 // contracts, answers the one human review as a demo reviewer, and prints what happened.
-import type { Command } from 'commander';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +10,7 @@ import { startStack } from '../../embedded/stack.js';
 import { loadContract, loadPlan } from '../../config/files.js';
 import type { ContractState } from '../../shared/decision.js';
 import type { PlanState } from '../../shared/plan.js';
-import { installRuntime } from './stack.js';
+import { installRuntime } from '../sdkRuntime.js';
 import { startDemoNotifications } from '../demoNotifications.js';
 import { startDemoA2a } from './demoA2a.js';
 import { planLines, webUiLink } from '../output.js';
@@ -60,108 +59,101 @@ async function finishRequest(arbiter: Arbiter, workflowId: string): Promise<Plan
   }
 }
 
-export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description(
-      'start the embedded stack, run the sample contracts with one human review, print the results',
-    )
-    .option('--keep', 'keep the stack running afterwards, to browse the Web UI (Ctrl-C stops it)')
-    .action(async (opts: { keep?: boolean }) => {
-      installRuntime('WARN');
-      const log = (l: string) => process.stderr.write(`arbiter: ${l}\n`);
-      const notifications = await startDemoNotifications(say);
-      const a2a = await startDemoA2a(loadConfig(), log);
-      const stack = await startStack(a2a?.config ?? loadConfig(), log).catch(async (err: unknown) => {
-        await a2a?.stop();
-        await notifications.stop();
-        throw err;
+/** `arbiter demo [--keep]`. */
+export async function demo(opts: { keep?: boolean }): Promise<void> {
+  installRuntime('WARN');
+  const log = (l: string) => process.stderr.write(`arbiter: ${l}\n`);
+  const notifications = await startDemoNotifications(say);
+  const a2a = await startDemoA2a(loadConfig(), log);
+  const stack = await startStack(a2a?.config ?? loadConfig(), log).catch(async (err: unknown) => {
+    await a2a?.stop();
+    await notifications.stop();
+    throw err;
+  });
+  const arbiter = await Arbiter.connect(stack.config);
+  try {
+    // A fresh suffix per run: ids are run-once, and the demo should show a new run each time.
+    const run = Date.now().toString(36);
+    const files = readdirSync(examples)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
+    // The seed's request in words: the local model turns it into a plan while the rest runs.
+    const request = await arbiter.submitRequest(SAMPLE_REQUEST, { id: `request-${run}` });
+    say(`Request "${SAMPLE_REQUEST}" -> ${request.workflowId}: the LLM is writing its contracts...`);
+    // The local model serves one request at a time: let it write the plan before the
+    // contracts below ask it to classify anything.
+    await untilGenerated(arbiter, request.workflowId);
+    say(`Submitting ${files.length} contracts from examples/contracts (run ${run})`);
+    const ids: string[] = [];
+    for (const f of files) {
+      const contract = loadContract(join(examples, f));
+      contract.id = `${contract.id}-${run}`;
+      const { workflowId } = await arbiter.submitContract(contract);
+      ids.push(workflowId);
+      say(`  started ${workflowId}`);
+    }
+    for (const id of ids) {
+      const state = await untilAwaitingReview(arbiter, id);
+      if (state.status !== 'awaiting-review' || !state.review) continue;
+      say();
+      say(`${id} waits for a human: ${state.review.why.join('; ')}`);
+      say(`  (you would run: arbiter approve ${id} --reason "...")`);
+      const answered = await arbiter.review(id, {
+        decision: 'approve',
+        reviewer: 'demo-reviewer',
+        reason: 'demo: assumptions checked',
       });
-      const arbiter = await Arbiter.connect(stack.config);
-      try {
-        // A fresh suffix per run: ids are run-once, and the demo should show a new run each time.
-        const run = Date.now().toString(36);
-        const files = readdirSync(examples)
-          .filter((f) => /\.ya?ml$/.test(f))
-          .sort();
-        // The seed's request in words: the local model turns it into a plan while the rest runs.
-        const request = await arbiter.submitRequest(SAMPLE_REQUEST, { id: `request-${run}` });
-        say(`Request "${SAMPLE_REQUEST}" -> ${request.workflowId}: the LLM is writing its contracts...`);
-        // The local model serves one request at a time: let it write the plan before the
-        // contracts below ask it to classify anything.
-        await untilGenerated(arbiter, request.workflowId);
-        say(`Submitting ${files.length} contracts from examples/contracts (run ${run})`);
-        const ids: string[] = [];
-        for (const f of files) {
-          const contract = loadContract(join(examples, f));
-          contract.id = `${contract.id}-${run}`;
-          const { workflowId } = await arbiter.submitContract(contract);
-          ids.push(workflowId);
-          say(`  started ${workflowId}`);
-        }
-        for (const id of ids) {
-          const state = await untilAwaitingReview(arbiter, id);
-          if (state.status !== 'awaiting-review' || !state.review) continue;
-          say();
-          say(`${id} waits for a human: ${state.review.why.join('; ')}`);
-          say(`  (you would run: arbiter approve ${id} --reason "...")`);
-          const answered = await arbiter.review(id, {
-            decision: 'approve',
-            reviewer: 'demo-reviewer',
-            reason: 'demo: assumptions checked',
-          });
-          say(`  approved by demo-reviewer; the contract goes on (${answered.status})`);
-        }
-        say();
-        say('Results');
-        const results = await Promise.all(ids.map((id) => arbiter.contractResult(id)));
-        for (const s of results) {
-          say(`  ${s.workflowId}`);
-          say(
-            `    domain ${s.classification?.domain} (${s.classification?.confidence}, ${s.classification?.method})  route ${s.decision?.route}  agent ${s.agentId ?? '-'}  outcome ${s.outcome}${s.reason ? ` (${s.reason})` : ''}`,
-          );
-          say(
-            `    policies ${s.decision?.policyIds.join(', ') || 'default deny'} @ ${s.decision?.policyVersion}  cost $${s.usage.costUsd.toFixed(4)}`,
-          );
-          if (s.stages)
-            say(`    stages ${s.stages.map((st) => `${st.id}(${st.role}) -> ${st.agentId}`).join(', ')}`);
-          say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, s.workflowId)}`);
-        }
-        say();
-        if (a2a) {
-          await a2a.run(arbiter, run, say, stack.uiUrl);
-          say();
-        }
-        const plan = loadPlan(join(plans, 'social-analytics.yaml'));
-        plan.id = `${plan.id}-${run}`;
-        say(
-          `Plan ${plan.id}: ${plan.contracts.length} contracts, dependency-aware (examples/plans/social-analytics.yaml)`,
-        );
-        const { workflowId: planWorkflowId } = await arbiter.submitPlan(plan);
-        const planState = await arbiter.result(planWorkflowId);
-        if (isPlanState(planState)) for (const line of planLines(planState)) say(`  ${line}`);
-        say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, planWorkflowId)}`);
-        say();
-        const generated = await finishRequest(arbiter, request.workflowId);
-        say(
-          `Request ${request.workflowId}: plan by ${generated.generation?.method ?? '?'}${generated.generation?.reason ? ` (${generated.generation.reason})` : ''}`,
-        );
-        for (const line of planLines(generated)) say(`  ${line}`);
-        say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, request.workflowId)}`);
-        say();
-        say(`Audit trail of ${results[0]?.workflowId}: arbiter audit ${results[0]?.workflowId}`);
-        for (const e of results[0]?.trail ?? []) say(`  ${e.step.padEnd(9)} ${e.summary}`);
-        say();
-        say(`Every run is in the Web UI: ${stack.uiUrl}/namespaces/${stack.config.namespace}/workflows`);
-      } finally {
-        await arbiter.close();
-      }
-      if (opts.keep) {
-        say('The stack keeps running (--keep). Ctrl-C stops it.');
-        await stack.running;
-      }
-      await stack.stop();
-      await notifications.stop();
-      await a2a?.stop();
-    });
+      say(`  approved by demo-reviewer; the contract goes on (${answered.status})`);
+    }
+    say();
+    say('Results');
+    const results = await Promise.all(ids.map((id) => arbiter.contractResult(id)));
+    for (const s of results) {
+      say(`  ${s.workflowId}`);
+      say(
+        `    domain ${s.classification?.domain} (${s.classification?.confidence}, ${s.classification?.method})  route ${s.decision?.route}  agent ${s.agentId ?? '-'}  outcome ${s.outcome}${s.reason ? ` (${s.reason})` : ''}`,
+      );
+      say(
+        `    policies ${s.decision?.policyIds.join(', ') || 'default deny'} @ ${s.decision?.policyVersion}  cost $${s.usage.costUsd.toFixed(4)}`,
+      );
+      if (s.stages)
+        say(`    stages ${s.stages.map((st) => `${st.id}(${st.role}) -> ${st.agentId}`).join(', ')}`);
+      say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, s.workflowId)}`);
+    }
+    say();
+    if (a2a) {
+      await a2a.run(arbiter, run, say, stack.uiUrl);
+      say();
+    }
+    const plan = loadPlan(join(plans, 'social-analytics.yaml'));
+    plan.id = `${plan.id}-${run}`;
+    say(
+      `Plan ${plan.id}: ${plan.contracts.length} contracts, dependency-aware (examples/plans/social-analytics.yaml)`,
+    );
+    const { workflowId: planWorkflowId } = await arbiter.submitPlan(plan);
+    const planState = await arbiter.result(planWorkflowId);
+    if (isPlanState(planState)) for (const line of planLines(planState)) say(`  ${line}`);
+    say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, planWorkflowId)}`);
+    say();
+    const generated = await finishRequest(arbiter, request.workflowId);
+    say(
+      `Request ${request.workflowId}: plan by ${generated.generation?.method ?? '?'}${generated.generation?.reason ? ` (${generated.generation.reason})` : ''}`,
+    );
+    for (const line of planLines(generated)) say(`  ${line}`);
+    say(`    Web UI ${webUiLink(stack.uiUrl, stack.config.namespace, request.workflowId)}`);
+    say();
+    say(`Audit trail of ${results[0]?.workflowId}: arbiter audit ${results[0]?.workflowId}`);
+    for (const e of results[0]?.trail ?? []) say(`  ${e.step.padEnd(9)} ${e.summary}`);
+    say();
+    say(`Every run is in the Web UI: ${stack.uiUrl}/namespaces/${stack.config.namespace}/workflows`);
+  } finally {
+    await arbiter.close();
+  }
+  if (opts.keep) {
+    say('The stack keeps running (--keep). Ctrl-C stops it.');
+    await stack.running;
+  }
+  await stack.stop();
+  await notifications.stop();
+  await a2a?.stop();
 }

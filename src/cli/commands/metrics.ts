@@ -1,7 +1,6 @@
 // `arbiter metrics [--since T] [--json]`: throughput, latency, success, errors, policy compliance,
 // audit completeness, agent and user satisfaction, cost and resource use over the task queue's
 // closed contracts, plus the worker process's CPU and memory from its Prometheus endpoint.
-import type { Command } from 'commander';
 import {
   computeMetrics,
   historyResources,
@@ -84,23 +83,15 @@ export async function metrics(opts: { since?: string; workerMetrics?: string }):
   });
 }
 
-export function registerMetrics(program: Command): void {
-  program
-    .command('metrics')
-    .description(
-      'throughput, latency, success rate, errors by category, policy compliance, audit completeness, satisfaction, cost, resource use',
-    )
-    .option('--since <time>', 'only contracts closed since an ISO time or a duration ago (24h, 7d)')
-    .option(
-      '--worker-metrics <url>',
-      "a worker's Prometheus endpoint for its CPU and memory (default: this machine's, ARBITER_METRICS_PORT)",
-    )
-    .option('--json', 'print one JSON document')
-    .action(async (opts: { since?: string; workerMetrics?: string; json?: boolean }) => {
-      const m = await metrics(opts);
-      if (opts.json) return printJson(m);
-      const lines = metricsLines(m, m.taskQueue);
-      if (m.ledgersUnavailable) lines.push(`  (${m.ledgersUnavailable}; start one with \`arbiter worker\`)`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+/** `arbiter metrics [--since T] [--worker-metrics URL] [--json]`. */
+export async function printMetrics(opts: {
+  since?: string;
+  workerMetrics?: string;
+  json?: boolean;
+}): Promise<void> {
+  const m = await metrics(opts);
+  if (opts.json) return printJson(m);
+  const lines = metricsLines(m, m.taskQueue);
+  if (m.ledgersUnavailable) lines.push(`  (${m.ledgersUnavailable}; start one with \`arbiter worker\`)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,7 +1,6 @@
 // `arbiter rate ID --score 1..5 [--comment T]`: a person's satisfaction with a contract's result,
 // reported by `arbiter metrics`. Stored in <ARBITER_DATA_DIR>/ratings.jsonl; the last one wins.
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
 import { appendRating, parseScore, type Rating } from '../../audit/ratings.js';
 import { WORKFLOW_TYPES } from '../../shared/constants.js';
 import { ArbiterError } from '../../shared/errors.js';
@@ -35,17 +34,9 @@ export async function rate(id: string, opts: RateOptions): Promise<Rating> {
   });
 }
 
-export function registerRate(program: Command): void {
-  program
-    .command('rate <id>')
-    .description("rate a contract's result from 1 to 5 (reported as user satisfaction by `arbiter metrics`)")
-    .requiredOption('--score <n>', 'a whole number from 1 (poor) to 5 (excellent)')
-    .option('--comment <text>', 'why')
-    .option('--as <who>', 'who rates (default: ARBITER_REVIEWER or the OS user)')
-    .option('--json', 'print one JSON document')
-    .action(async (id: string, opts: RateOptions) => {
-      const r = await rate(id, opts);
-      if (opts.json) return printJson(r);
-      process.stdout.write(`rated ${r.workflowId}: ${r.score}/5${r.comment ? ` (${r.comment})` : ''}\n`);
-    });
+/** `arbiter rate ID --score N [--comment T] [--as WHO] [--json]`. */
+export async function printRate(id: string, opts: RateOptions): Promise<void> {
+  const r = await rate(id, opts);
+  if (opts.json) return printJson(r);
+  process.stdout.write(`rated ${r.workflowId}: ${r.score}/5${r.comment ? ` (${r.comment})` : ''}\n`);
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+// `arbiter submit`: a contract, plan, areas file or request in words becomes a run; --wait follows it.
 import { withClient, exitCodeOf } from '../context.js';
 import { printJson, stateLines, uiBaseFromEnv, webUiLink } from '../output.js';
 import { waitForEnd } from '../progress.js';
@@ -7,7 +7,7 @@ import { badInput } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { Slug } from '../../shared/contract.js';
 
-interface SubmitOptions {
+export interface SubmitOptions {
   file?: string;
   prompt?: string;
   id?: string;
@@ -16,22 +16,8 @@ interface SubmitOptions {
   json?: boolean;
 }
 
-export function registerSubmit(program: Command): void {
-  program
-    .command('submit')
-    .description('start a contract or plan from a file; the same id twice returns the same run')
-    .option('--file <file>', 'a contract, plan or enhancement-areas file (YAML or JSON)')
-    .option('--prompt <text>', 'a request in words: the LLM turns it into a plan')
-    .option('--id <id>', 'use this id instead of the one in the file')
-    .option('--wait', 'wait for the outcome (exit 0 succeeded, 1 failed or rejected)')
-    .option('--timeout <duration>', 'with --wait: give up after this long (exit 4 if awaiting review)')
-    .option('--json', 'print one JSON document')
-    .action(async (opts: SubmitOptions) => {
-      process.exitCode = await submit(opts);
-    });
-}
-
-async function submit(opts: SubmitOptions): Promise<number> {
+/** Returns the exit code: 0 started (or succeeded with --wait), 1 failed, 4 not finished. */
+export async function submit(opts: SubmitOptions): Promise<number> {
   if (opts.prompt !== undefined && opts.file)
     throw badInput('submit takes --prompt TEXT or --file FILE, not both');
   if (opts.prompt !== undefined && !opts.prompt.trim()) {
