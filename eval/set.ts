@@ -1,11 +1,12 @@
 // The evaluation set's files (eval/classification/*.yaml, eval/generation/*.yaml): one schema per
 // shape, and the step from an evaluation text to the Contract the classifier sees.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Contract, DataClass } from '../src/shared/contract.js';
 import { readDocument, validate } from '../src/shared/load.js';
 
-export const PARTS = ['dev', 'heldback'] as const;
+export const PARTS = ['dev', 'heldback', 'heldback2'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const EvalText = z
