@@ -19,7 +19,8 @@ import { RuleClassifier } from '../src/governance/classifier.js';
 import { loadConfig } from '../src/config.js';
 import { startLocalModelServer } from '../src/llm/localServer.js';
 import { localEmbeddingModelPath, localModelPath } from '../src/llm/modelPath.js';
-import type { Plan } from '../src/shared/contract.js';
+import type { Contract, Plan } from '../src/shared/contract.js';
+import type { Classification } from '../src/shared/decision.js';
 import {
   planQuality,
   median,
@@ -27,7 +28,7 @@ import {
   type ClassificationReport,
   type Judged,
 } from './metrics.js';
-import { loadRequests, loadTexts, PARTS, toContract, type Part } from './set.js';
+import { loadRequests, loadTexts, PARTS, partsOf, toContract, type Part } from './set.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -41,7 +42,7 @@ function args() {
   };
   const part = value('--part') ?? 'all';
   if (part !== 'all' && !PARTS.includes(part as Part)) {
-    process.stderr.write(`--part must be dev, heldback or all, not "${part}"\n`);
+    process.stderr.write(`--part must be ${PARTS.join(', ')} or all, not "${part}"\n`);
     process.exit(2);
   }
   const extra = argv.flatMap((a, i) => (a === '--local-model' && argv[i + 1] ? [argv[i + 1]!] : []));
@@ -128,13 +129,17 @@ interface ClassifiedText {
   got: string;
   confidence: number;
   method: string;
-  route: string;
   reasoning: string[];
 }
 
-async function classifyAll(m: Method, part: Part) {
+interface Row extends ClassifiedText, Omit<Judged, 'human'> {
+  contract: Contract;
+  classification: Classification;
+}
+
+async function classifyAll(m: Method, part: Part): Promise<Row[]> {
   const classify = classifyActivities(m.deps).classify;
-  const rows: (Judged & ClassifiedText)[] = [];
+  const rows: Row[] = [];
   for (const t of loadTexts(part)) {
     const contract = toContract(t);
     const cpu0 = process.cpuUsage();
@@ -142,7 +147,6 @@ async function classifyAll(m: Method, part: Part) {
     const c = await classify(contract);
     const latencyMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    const decision = base.policy.evaluate({ contract, classification: c, agents });
     rows.push({
       id: t.id,
       part,
@@ -150,14 +154,31 @@ async function classifyAll(m: Method, part: Part) {
       got: c.domain,
       confidence: c.confidence,
       method: c.method,
-      route: decision.route,
       reasoning: c.reasoning,
-      human: decision.route === 'HUMAN_REVIEW',
+      contract,
+      classification: c,
       latencyMs,
       cpuMs: (cpu.user + cpu.system) / 1000,
     });
   }
   return rows;
+}
+
+/**
+ * Who would see each text, by the repo's Cedar policies and agents (agents unmeasured, as on a
+ * fresh install). Evaluated after every model server has stopped: Node 20's optimizing compiler
+ * crashed (V8 fatal "unreachable code" in a lazy deopt) when policy code that was already hot met
+ * node-llama-cpp loading a model in the same process.
+ */
+function judged(rows: readonly Row[]): (Judged & Row & { route: string })[] {
+  return rows.map((r) => {
+    const route = base.policy.evaluate({
+      contract: r.contract,
+      classification: r.classification,
+      agents,
+    }).route;
+    return { ...r, route, human: route === 'HUMAN_REVIEW' };
+  });
 }
 
 interface GeneratedRequest {
@@ -208,7 +229,9 @@ async function generateAll(m: Method, part: Part): Promise<GeneratedRequest[]> {
 const pct = (x: number) => (Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)} %`);
 const ms = (x: number) => (Number.isNaN(x) ? '–' : x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`);
 
-function classificationTable(results: { method: string; part: Part; report: ClassificationReport }[]) {
+function classificationTable(
+  results: { method: string; part: Part | 'all'; report: ClassificationReport }[],
+) {
   const lines = [
     '| method | part | texts | accuracy | regulated FP rate | to a person | p50 latency / text | CPU / text |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -221,7 +244,7 @@ function classificationTable(results: { method: string; part: Part; report: Clas
   return lines;
 }
 
-function perDomainTable(results: { method: string; part: Part; report: ClassificationReport }[]) {
+function perDomainTable(results: { method: string; part: Part | 'all'; report: ClassificationReport }[]) {
   const cols = [...domains, 'unknown'];
   const lines = [
     `| method | part | ${cols.map((d) => `${d} P / R`).join(' | ')} |`,
@@ -292,19 +315,17 @@ async function main() {
     }));
   }
 
-  const classified: { method: string; part: Part; report: ClassificationReport; rows: ClassifiedText[] }[] =
-    [];
+  const rowsOf: { method: string; part: Part; rows: Row[] }[] = [];
   const generated: { method: string; part: Part; gens: GeneratedRequest[] }[] = [];
   const models: string[] = [];
   for (const make of methods) {
     const m = await make();
     try {
       models.push(`- ${m.name}: ${m.model}${m.loadMs !== undefined ? `; loaded in ${m.loadMs} ms` : ''}`);
-      for (const part of opts.parts) {
+      for (const part of opts.parts.filter((p) => partsOf('classification').includes(p))) {
         process.stderr.write(`eval: classifying the ${part} texts with ${m.name}\n`);
         const rows = await classifyAll(m, part);
-        const report = scoreClassification(rows, [...domains, 'unknown'], REGULATED);
-        classified.push({ method: m.name, part, report, rows });
+        rowsOf.push({ method: m.name, part, rows });
         if (opts.misses && part === 'dev' && (!opts.only || m.name.startsWith(opts.only))) {
           for (const r of rows.filter((x) => x.expected !== x.got)) {
             process.stderr.write(
@@ -313,13 +334,11 @@ async function main() {
           }
         }
       }
-      // Generation needs a chat model; the chat-judge variant of the embedded server writes the same plans.
-      if (
-        opts.generation &&
-        m.name !== 'rules only' &&
-        !(m.name.endsWith('as judge') && m.name.includes(basename(embedded ?? '-')))
-      ) {
-        for (const part of opts.parts) {
+      // Generation needs a chat model; the variants of the embedded server write the same plans.
+      const sameChatModel =
+        m.name.includes(basename(embedded ?? '-')) || m.name.startsWith('embedding judge');
+      if (opts.generation && m.name !== 'rules only' && !sameChatModel) {
+        for (const part of opts.parts.filter((p) => partsOf('generation').includes(p))) {
           process.stderr.write(`eval: generating plans for the ${part} requests with ${m.name}\n`);
           const gens = await generateAll(m, part);
           generated.push({ method: m.name, part, gens });
@@ -335,6 +354,15 @@ async function main() {
     } finally {
       await m.close();
     }
+  }
+
+  const scored = (rows: Row[]) => scoreClassification(judged(rows), [...domains, 'unknown'], REGULATED);
+  const classified: { method: string; part: Part | 'all'; report: ClassificationReport }[] = [];
+  for (const method of [...new Set(rowsOf.map((r) => r.method))]) {
+    const mine = rowsOf.filter((r) => r.method === method);
+    for (const { part, rows } of mine) classified.push({ method, part, report: scored(rows) });
+    if (mine.length > 1)
+      classified.push({ method, part: 'all', report: scored(mine.flatMap((r) => r.rows)) });
   }
 
   const report = [
@@ -361,7 +389,13 @@ async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // Per-text details only for the development part: held-back misses stay unread.
   const detail = {
-    classified: classified.map((c) => ({ ...c, rows: c.part === 'dev' ? c.rows : undefined })),
+    classified,
+    devRows: rowsOf
+      .filter((r) => r.part === 'dev')
+      .map(({ method, rows }) => ({
+        method,
+        rows: rows.map(({ contract: _c, classification: _k, ...r }) => r),
+      })),
     generated: generated.map((g) => ({ ...g, gens: g.part === 'dev' ? g.gens : undefined })),
   };
   writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify(detail, null, 2));

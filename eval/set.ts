@@ -42,6 +42,11 @@ export const GenerationSet = z.object({ requests: z.array(EvalRequest).min(1) })
 
 const file = (kind: string, part: Part) => fileURLToPath(new URL(`./${kind}/${part}.yaml`, import.meta.url));
 
+/** The parts a kind has (generation has no second held-back part). */
+export function partsOf(kind: 'classification' | 'generation'): Part[] {
+  return PARTS.filter((p) => existsSync(file(kind, p)));
+}
+
 export function loadTexts(part: Part): EvalText[] {
   const path = file('classification', part);
   return validate(ClassificationSet, readDocument(path), path, 'classification set').texts;

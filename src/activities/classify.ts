@@ -62,7 +62,7 @@ export const classifyActivities = (deps: Deps, descriptions?: DomainDescriptions
             { client, model: deps.llm.model, timeoutMs: deps.llm.classifyTimeoutMs },
             described,
           );
-      const result = combine(rules, outcome);
+      const result = combine(rules, outcome, described?.strict);
       if (!outcome.usage) return result;
       const model = judge ? judge.model : deps.llm.model;
       const costUsd = costOf(deps.pricing.models[model], outcome.usage);

@@ -151,8 +151,28 @@ export async function askLlm(
  * `method: fallback`, so policy can route it to a person instead of failing — and the reason is
  * in the trail.
  */
-export function combine(rules: Classification, llm: LlmOutcome): Classification {
+export function combine(
+  rules: Classification,
+  llm: LlmOutcome,
+  strict: readonly string[] = [],
+): Classification {
   const by = llm.by ?? 'LLM';
+  // A strict (regulated) domain needs two signals: an unsure keyword match the model answered but
+  // could not back stays unknown, so a person decides without a guessed regulated label.
+  const unconfirmed = (why: string): Classification => ({
+    domain: UNKNOWN_DOMAIN,
+    confidence: 0,
+    reasoning: [
+      ...rules.reasoning,
+      why,
+      `an unsure match is not enough for ${rules.domain} without the ${by}'s agreement`,
+    ],
+    method: 'fallback',
+  });
+  // A discarded answer for the rules' own domain still leans their way: it is not a contradiction.
+  if (!llm.ok && llm.discarded && llm.discarded !== rules.domain && strict.includes(rules.domain)) {
+    return unconfirmed(`${by} said ${llm.discarded}, discarded (${llm.message})`);
+  }
   if (!llm.ok) {
     return {
       domain: rules.domain,
@@ -179,6 +199,9 @@ export function combine(rules: Classification, llm: LlmOutcome): Classification 
       method: 'llm',
     };
   }
+  if (answer.domain === UNKNOWN_DOMAIN && strict.includes(rules.domain)) {
+    return { ...unconfirmed(said), method: 'hybrid' };
+  }
   if (answer.domain === UNKNOWN_DOMAIN) {
     // Finding no domain is no evidence against the rules' keyword: the rules' answer stands.
     return {
@@ -195,7 +218,9 @@ export function combine(rules: Classification, llm: LlmOutcome): Classification 
       method: 'hybrid',
     };
   }
-  const llmWins = answer.confidence * 0.7 > rules.confidence;
+  // An unsure keyword match is not enough for a strict (regulated) domain when the model quotes
+  // evidence for another one: a wrong regulated label costs a reviewer's time for nothing.
+  const llmWins = strict.includes(rules.domain) || answer.confidence * 0.7 > rules.confidence;
   return {
     domain: llmWins ? answer.domain : rules.domain,
     confidence: round((llmWins ? answer.confidence * 0.7 : rules.confidence) * 0.6),
