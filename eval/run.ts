@@ -138,13 +138,13 @@ interface Row extends ClassifiedText, Omit<Judged, 'human'> {
 }
 
 async function classifyAll(m: Method, part: Part): Promise<Row[]> {
-  const classify = classifyActivities(m.deps).classify;
+  const activities = classifyActivities(m.deps);
   const rows: Row[] = [];
   for (const t of loadTexts(part)) {
     const contract = toContract(t);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const c = await classify(contract);
+    const c = await activities.classify(contract);
     const latencyMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     rows.push({
@@ -193,16 +193,16 @@ interface GeneratedRequest {
 }
 
 async function generateAll(m: Method, part: Part): Promise<GeneratedRequest[]> {
-  const generate = generateActivities(m.deps).generatePlan;
+  const activities = generateActivities(m.deps);
   const out: GeneratedRequest[] = [];
   for (const r of loadRequests(part)) {
     const t0 = performance.now();
     let plan: Plan | undefined;
     let by: 'llm' | 'fallback' = 'fallback';
     let reason: string | undefined;
-    let attempts = 0;
+    let attempts: number;
     try {
-      const g = await generate({ prompt: r.request, planId: r.id });
+      const g = await activities.generatePlan({ prompt: r.request, planId: r.id });
       plan = g.plan;
       by = g.method;
       reason = g.reason;
@@ -292,7 +292,7 @@ function machine(): string[] {
 async function main() {
   const opts = args();
   const methods: (() => Promise<Method>)[] = [
-    async () => ({ name: 'rules only', model: '-', deps: noLlm, close: async () => {} }),
+    () => Promise.resolve({ name: 'rules only', model: '-', deps: noLlm, close: () => Promise.resolve() }),
   ];
   const embedded = localModelPath();
   if (embedded) {
@@ -307,12 +307,14 @@ async function main() {
   }
   if (process.env.OPENAI_BASE_URL || process.env.OPENAI_API_KEY) {
     const llm = base.llm;
-    methods.push(async () => ({
-      name: `rules + ${llm.model} (OPENAI_*)`,
-      model: `${llm.model} at ${llm.baseURL ?? 'api.openai.com'}`,
-      deps: { ...base, llm: { ...llm, classifyTimeoutMs: Math.max(llm.classifyTimeoutMs, 60_000) } },
-      close: async () => {},
-    }));
+    methods.push(() =>
+      Promise.resolve({
+        name: `rules + ${llm.model} (OPENAI_*)`,
+        model: `${llm.model} at ${llm.baseURL ?? 'api.openai.com'}`,
+        deps: { ...base, llm: { ...llm, classifyTimeoutMs: Math.max(llm.classifyTimeoutMs, 60_000) } },
+        close: () => Promise.resolve(),
+      }),
+    );
   }
 
   const rowsOf: { method: string; part: Part; rows: Row[] }[] = [];

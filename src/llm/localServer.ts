@@ -22,8 +22,13 @@ import {
 } from 'node-llama-cpp';
 import { z } from 'zod';
 import { basename } from 'node:path';
-import { localEmbeddingModelPath, localModelPath, LOCAL_MODEL_FILE } from './modelPath.js';
-import { LOCAL_MODEL_ID } from './modelIds.js';
+import {
+  localEmbeddingModelPath,
+  localModelPath,
+  LOCAL_EMBEDDING_MODEL_FILE,
+  LOCAL_MODEL_FILE,
+} from './modelPath.js';
+import { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
 
 export { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
 /** all-MiniLM-L6-v2 was trained on 256-token inputs; its position table holds 512. */
@@ -33,6 +38,7 @@ const EMBEDDING_CONTEXT_SIZE = 512;
 function modelId(path: string): string {
   const file = basename(path);
   if (file === LOCAL_MODEL_FILE) return LOCAL_MODEL_ID;
+  if (file === LOCAL_EMBEDDING_MODEL_FILE) return LOCAL_EMBEDDING_MODEL_ID;
   return file.replace(/\.gguf$/i, '').toLowerCase();
 }
 const DEFAULT_MAX_TOKENS = 512;
@@ -206,7 +212,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
           return { model: m, context: ctx, id: modelId(embeddingPath) };
         } catch (err) {
           await llama.dispose();
-          throw new Error(`embedding model ${embeddingPath}: ${(err as Error).message}`);
+          throw new Error(`embedding model ${embeddingPath}: ${(err as Error).message}`, { cause: err });
         }
       })()
     : undefined;
