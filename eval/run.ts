@@ -55,6 +55,8 @@ function args() {
     candidates: argv.includes('--candidates'),
     /** Also the embedded judge with rules that never match: how good the judge is on its own. */
     judgeOnly: argv.includes('--judge-only'),
+    /** Chat models as judge are slow: run them on this part only (generation: the held-back requests). */
+    candidatePart: value('--candidate-part') as Part | undefined,
     /** With --misses: only the methods whose name starts with this. */
     only: value('--only'),
   };
@@ -324,7 +326,9 @@ async function main() {
     const m = await make();
     try {
       models.push(`- ${m.name}: ${m.model}${m.loadMs !== undefined ? `; loaded in ${m.loadMs} ms` : ''}`);
-      for (const part of opts.parts.filter((p) => partsOf('classification').includes(p))) {
+      const candidate = m.name.endsWith('as judge') && opts.candidatePart;
+      const parts = candidate ? [opts.candidatePart!] : opts.parts;
+      for (const part of parts.filter((p) => partsOf('classification').includes(p))) {
         process.stderr.write(`eval: classifying the ${part} texts with ${m.name}\n`);
         const rows = await classifyAll(m, part);
         rowsOf.push({ method: m.name, part, rows });
@@ -340,7 +344,8 @@ async function main() {
       const sameChatModel =
         m.name.includes(basename(embedded ?? '-')) || m.name.startsWith('embedding judge');
       if (opts.generation && m.name !== 'rules only' && !sameChatModel) {
-        for (const part of opts.parts.filter((p) => partsOf('generation').includes(p))) {
+        const genParts: Part[] = candidate ? ['heldback'] : opts.parts;
+        for (const part of genParts.filter((p) => partsOf('generation').includes(p))) {
           process.stderr.write(`eval: generating plans for the ${part} requests with ${m.name}\n`);
           const gens = await generateAll(m, part);
           generated.push({ method: m.name, part, gens });
