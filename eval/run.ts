@@ -269,7 +269,8 @@ function generationTable(rows: { method: string; part: Part; gens: GeneratedRequ
   for (const { method, part, gens } of rows) {
     const byLlm = gens.filter((g) => g.quality);
     const q = byLlm.map((g) => g.quality!);
-    const valid = gens.filter((g) => g.attempts > 0 && (g.by === 'llm' || g.reason?.startsWith('the plan')));
+    // Schema-valid: a plan the model wrote that parsed, accepted or refused only for reading badly.
+    const valid = gens.filter((g) => g.by === 'llm' || (g.reason ?? '').includes('did not read like a plan'));
     lines.push(
       `| ${method} | ${part} | ${gens.length} | ${pct(byLlm.length / gens.length)} | ${pct(valid.length / gens.length)} | ${pct(q.filter((x) => x.distinctTitles).length / q.length)} | ${pct(q.filter((x) => x.dependenciesSane).length / q.length)} | ${pct(q.reduce((s, x) => s + x.coverage, 0) / q.length)} | ${gens.reduce((s, g) => s + Math.max(0, g.attempts - 1), 0)} | ${gens.length - byLlm.length} | ${ms(median(gens.map((g) => g.latencyMs)))} |`,
     );
