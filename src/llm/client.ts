@@ -2,6 +2,7 @@
 // call is never retried twice over, and every attempt is visible in the history.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, RateLimitError } from 'openai';
 import type { ErrorCategory } from '../shared/failures.js';
+import { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
 
 export interface LlmSettings {
   baseURL?: string;
@@ -10,6 +11,12 @@ export interface LlmSettings {
   timeoutMs: number;
   /** The classification step's own bound: it must stay well inside its activity's timeout. */
   classifyTimeoutMs: number;
+  /**
+   * The sentence-embedding model that judges classification (ARBITER_EMBEDDING_MODEL); `off` asks
+   * the chat model instead. Unset: the embedded local server's own embedding model when `model` is
+   * its chat model, else the chat model.
+   */
+  embeddingModel?: string;
 }
 
 /** An LLM is configured when a server (OPENAI_BASE_URL) or a hosted key (OPENAI_API_KEY) is set. */
@@ -22,7 +29,15 @@ export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSet
     model: env.ARBITER_LLM_MODEL || 'gpt-4o-mini',
     timeoutMs: Number(env.ARBITER_LLM_TIMEOUT_MS || 60_000),
     classifyTimeoutMs: Number(env.ARBITER_CLASSIFY_TIMEOUT_MS || 20_000),
+    ...(env.ARBITER_EMBEDDING_MODEL ? { embeddingModel: env.ARBITER_EMBEDDING_MODEL } : {}),
   };
+}
+
+/** The embedding model that judges classification, or undefined when the chat model does. */
+export function classificationEmbeddingModel(s: LlmSettings): string | undefined {
+  if (s.embeddingModel) return s.embeddingModel === 'off' ? undefined : s.embeddingModel;
+  // The embedded server serves both; its chat model is too small to judge (docs/judgement.md).
+  return s.model === LOCAL_MODEL_ID ? LOCAL_EMBEDDING_MODEL_ID : undefined;
 }
 
 export function createLlmClient(settings: LlmSettings, baseURL?: string): OpenAI {

@@ -1,9 +1,11 @@
-// The embedded default LLM: a small OpenAI-compatible HTTP server over node-llama-cpp and a local
-// GGUF model (SmolLM2-135M-Instruct, provisioned by scripts/setup.mjs). It makes the local model just
-// another OpenAI endpoint, so the demo and the tests need no network and no API key, and the product
-// works unchanged with a hosted provider.
+// The embedded default LLM: a small OpenAI-compatible HTTP server over node-llama-cpp and local
+// GGUF models provisioned by scripts/setup.mjs: a chat model (SmolLM2-135M-Instruct) for
+// /v1/chat/completions and an embedding model (all-MiniLM-L6-v2) for /v1/embeddings, the
+// classification judge (docs/judgement.md). It makes the local models just another OpenAI
+// endpoint, so the demo and the tests need no network and no API key, and the product works
+// unchanged with a hosted provider.
 //
-// One model, one context, one sequence: requests are served one at a time through a queue.
+// One context per model, one sequence: requests are served one at a time through a queue.
 // `response_format` constrains the output with a grammar (JSON schema or plain JSON), which is what
 // makes a 135M model useful at all: the schema, not the model, guarantees the shape.
 import { randomUUID } from 'node:crypto';
@@ -19,9 +21,26 @@ import {
   type LlamaGrammar,
 } from 'node-llama-cpp';
 import { z } from 'zod';
-import { localModelPath } from './modelPath.js';
+import { basename } from 'node:path';
+import {
+  localEmbeddingModelPath,
+  localModelPath,
+  LOCAL_EMBEDDING_MODEL_FILE,
+  LOCAL_MODEL_FILE,
+} from './modelPath.js';
+import { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
 
-export const LOCAL_MODEL_ID = 'smollm2-135m-instruct';
+export { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
+/** all-MiniLM-L6-v2 was trained on 256-token inputs; its position table holds 512. */
+const EMBEDDING_CONTEXT_SIZE = 512;
+
+/** The id a model file is served as: the default files keep stable ids, others their file name. */
+function modelId(path: string): string {
+  const file = basename(path);
+  if (file === LOCAL_MODEL_FILE) return LOCAL_MODEL_ID;
+  if (file === LOCAL_EMBEDDING_MODEL_FILE) return LOCAL_EMBEDDING_MODEL_ID;
+  return file.replace(/\.gguf$/i, '').toLowerCase();
+}
 const DEFAULT_MAX_TOKENS = 512;
 /** What a request may ask for at most (plan generation needs more than a classification). */
 const MAX_TOKENS_CAP = 1536;
@@ -39,12 +58,19 @@ export interface LocalModelServerOptions {
   threads?: number;
   /** Upper bound on `max_tokens`, so a weak model cannot generate forever. */
   maxTokens?: number;
+  /**
+   * The embedding model served at /v1/embeddings; defaults to `localEmbeddingModelPath()`
+   * (ARBITER_LOCAL_EMBEDDING_MODEL or the file setup provisioned); `null` serves none.
+   */
+  embeddingModelPath?: string | null;
 }
 
 export interface LocalModelServer {
   /** Ends with `/v1`: pass it to the OpenAI SDK as `baseURL`. */
   baseURL: string;
   model: string;
+  /** The id /v1/embeddings answers for, when an embedding model is loaded. */
+  embeddingModel?: string;
   stop(): Promise<void>;
 }
 
@@ -89,6 +115,14 @@ const chatRequest = z.object({
 });
 type ChatRequest = z.infer<typeof chatRequest>;
 
+const embeddingsRequest = z.object({
+  model: z.string().optional(),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(256)]),
+  // The OpenAI SDK asks for base64 (little-endian float32) unless told otherwise.
+  encoding_format: z.enum(['float', 'base64']).optional(),
+});
+type EmbeddingsRequest = z.infer<typeof embeddingsRequest>;
+
 /**
  * llama.cpp's worker threads spin while they wait: more threads than idle cores makes generation
  * an order of magnitude slower (measured: 1.3 s with 1 thread, 11 s with 2, on a busy 2-core
@@ -130,6 +164,22 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new HttpError(400, `invalid request: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`);
+}
+
 export async function startLocalModelServer(opts: LocalModelServerOptions = {}): Promise<LocalModelServer> {
   const modelPath = opts.modelPath ?? localModelPath();
   if (!modelPath) {
@@ -149,6 +199,24 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     threads: opts.threads ?? defaultThreads(),
   });
   const chat = new LlamaChat({ contextSequence: context.getSequence() });
+  const embeddingPath =
+    opts.embeddingModelPath === null ? undefined : (opts.embeddingModelPath ?? localEmbeddingModelPath());
+  const embedder = embeddingPath
+    ? await (async () => {
+        try {
+          const m = await llama.loadModel({ modelPath: embeddingPath, gpuLayers: 0 });
+          const ctx = await m.createEmbeddingContext({
+            contextSize: EMBEDDING_CONTEXT_SIZE,
+            threads: opts.threads ?? defaultThreads(),
+          });
+          return { model: m, context: ctx, id: modelId(embeddingPath) };
+        } catch (err) {
+          await llama.dispose();
+          throw new Error(`embedding model ${embeddingPath}: ${(err as Error).message}`, { cause: err });
+        }
+      })()
+    : undefined;
+  const chatModelId = modelId(modelPath);
 
   const grammars = new Map<string, LlamaGrammar>();
   async function grammarFor(format: ChatRequest['response_format']): Promise<LlamaGrammar | undefined> {
@@ -205,7 +273,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: LOCAL_MODEL_ID,
+      model: chatModelId,
       choices: [
         {
           index: 0,
@@ -221,32 +289,57 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     };
   }
 
+  async function embed(request: EmbeddingsRequest): Promise<unknown> {
+    if (!embedder)
+      throw new HttpError(404, 'no embedding model is loaded (run `npm run setup`)', 'not_found_error');
+    const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+    let tokens = 0;
+    const data = [];
+    for (const [index, text] of inputs.entries()) {
+      const length = embedder.context.calculateInputLength(text);
+      if (length > EMBEDDING_CONTEXT_SIZE) {
+        throw new HttpError(
+          400,
+          `input[${index}] is ${length} tokens; the embedding model holds ${EMBEDDING_CONTEXT_SIZE}`,
+        );
+      }
+      tokens += length;
+      const { vector } = await embedder.context.getEmbeddingFor(text);
+      const embedding =
+        request.encoding_format === 'base64'
+          ? Buffer.from(Float32Array.from(vector).buffer).toString('base64')
+          : [...vector];
+      data.push({ object: 'embedding', index, embedding });
+    }
+    return {
+      object: 'list',
+      data,
+      model: embedder.id,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://local').pathname.replace(/\/+$/, '');
     if (req.method === 'GET' && path === '/v1/models') {
       sendJson(res, 200, {
         object: 'list',
-        data: [{ id: LOCAL_MODEL_ID, object: 'model', owned_by: 'local' }],
+        data: [chatModelId, ...(embedder ? [embedder.id] : [])].map((id) => ({
+          id,
+          object: 'model',
+          owned_by: 'local',
+        })),
       });
       return;
     }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
-      let body: unknown;
-      try {
-        body = JSON.parse(await readBody(req));
-      } catch (err) {
-        if (err instanceof HttpError) throw err;
-        throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
-      }
-      const parsed = chatRequest.safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new HttpError(
-          400,
-          `invalid request: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`,
-        );
-      }
-      sendJson(res, 200, await serialized(() => complete(parsed.data)));
+      const request = parse(chatRequest, await readJson(req));
+      sendJson(res, 200, await serialized(() => complete(request)));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      const request = parse(embeddingsRequest, await readJson(req));
+      sendJson(res, 200, await serialized(() => embed(request)));
       return;
     }
     throw new HttpError(404, `no route ${req.method ?? ''} ${path}`, 'not_found_error');
@@ -276,7 +369,8 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
   let stopped: Promise<void> | undefined;
   return {
     baseURL: `http://${urlHost}:${port}/v1`,
-    model: LOCAL_MODEL_ID,
+    model: chatModelId,
+    ...(embedder ? { embeddingModel: embedder.id } : {}),
     stop() {
       stopped ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -287,6 +381,8 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
         chat.dispose();
         await context.dispose();
         await model.dispose();
+        await embedder?.context.dispose();
+        await embedder?.model.dispose();
         await llama.dispose();
       })();
       return stopped;

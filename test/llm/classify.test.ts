@@ -1,4 +1,5 @@
-// Hybrid classification against a real local model and against servers that misbehave.
+// Hybrid classification against the real local models (the embedding judge) and against
+// OpenAI-compatible servers that answer badly on purpose: unsupported answers are discarded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyActivities } from '../../src/activities/classify.js';
 import { loadDeps, type Deps } from '../../src/activities/deps.js';
@@ -11,9 +12,9 @@ import { startFakeLlm, type FakeMode } from '../support/fakeLlm.js';
 import { repoFile } from '../support/temporal.js';
 
 const base = loadDeps({ ...loadConfig({}, repoFile('')), dataDir: '/tmp/arbiter-classify-test' });
-const withLlm = (baseURL: string | undefined, classifyTimeoutMs = 20_000): Deps => ({
+const withLlm = (baseURL: string | undefined, classifyTimeoutMs = 20_000, model = 'any'): Deps => ({
   ...base,
-  llm: { ...(baseURL ? { baseURL } : {}), model: 'any', timeoutMs: 30_000, classifyTimeoutMs },
+  llm: { ...(baseURL ? { baseURL } : {}), model, timeoutMs: 30_000, classifyTimeoutMs },
 });
 // One keyword: the rules are unsure (below the 0.6 threshold), so the LLM is asked.
 const unsure = Contract.parse({
@@ -36,16 +37,36 @@ describe('classification with an LLM when the rules are unsure', () => {
     await local.stop();
   });
 
-  it('asks the real local model and combines its structured answer with the rules', async () => {
-    const result = await classifyActivities(withLlm(local.baseURL)).classify(unsure);
-    expect(['llm', 'hybrid']).toContain(result.method);
-    expect([...Object.keys(base.classifier.ruleSet.domains), 'unknown']).toContain(result.domain);
-    expect(result.reasoning.some((r) => r.startsWith('LLM: '))).toBe(true);
+  it('asks the real local embedding judge, which agrees with the rules and quotes the contract', async () => {
+    const result = await classifyActivities(withLlm(local.baseURL, 20_000, local.model)).classify(unsure);
+    expect(result).toMatchObject({ method: 'hybrid', domain: 'finance' });
+    const said = result.reasoning.find((r) => r.startsWith('embedding judge all-minilm-l6-v2: finance'));
+    expect(said).toContain('evidence "Prepare the invoice summary"');
+  });
+
+  it('does not send a plain public task to a regulated domain (the release notes of issue 17)', async () => {
+    const notes = Contract.parse({
+      id: 'notes',
+      title: 'Summarise public release notes',
+      objective: 'Write a short public summary of the release notes of an open-source charting library.',
+      constraints: { dataClass: 'public' },
+    });
+    // Without its rule keyword the text reaches the judge with nothing from the rules.
+    const judgeOnly = await classifyActivities(withLlm(local.baseURL, 20_000, local.model)).classify({
+      ...notes,
+      title: 'Summarise public notes',
+      objective:
+        'Write a short public summary of what changed in the latest version of an open-source charting library.',
+    });
+    expect(['finance', 'health', 'legal']).not.toContain(judgeOnly.domain);
+    expect(judgeOnly.reasoning.some((r) => r.startsWith('embedding judge all-minilm-l6-v2'))).toBe(true);
+    const full = await classifyActivities(withLlm(local.baseURL, 20_000, local.model)).classify(notes);
+    expect(full.domain).toBe('engineering');
   });
 
   it('records the LLM call tokens and their cost from the pricing table', async () => {
     const fake = await startFakeLlm('script', [
-      '{"domain":"finance","confidence":0.9,"reasoning":["invoice"]}',
+      '{"evidence":["invoice summary"],"domain":"finance","confidence":0.9}',
     ]);
     const deps = { ...withLlm(fake.baseURL), llm: { ...withLlm(fake.baseURL).llm, model: 'gpt-4o' } };
     const result = await classifyActivities(deps).classify(unsure);
@@ -53,6 +74,70 @@ describe('classification with an LLM when the rules are unsure', () => {
     expect(result).toMatchObject({ method: 'hybrid', domain: 'finance' });
     // The fake reports 1 prompt and 1 completion token: $0.0025 + $0.01 per 1k, rounded.
     expect(result.usage).toEqual({ inputTokens: 1, outputTokens: 1, costUsd: 0.000013 });
+  });
+
+  it('discards an answer whose quoted evidence is not in the contract, saying why in the trail', async () => {
+    // Rules find nothing here, so the model's word would be all there is.
+    const plain = Contract.parse({
+      id: 'p',
+      title: 'Summarise notes',
+      objective: 'Write a short public summary.',
+    });
+    const fake = await startFakeLlm('script', [
+      '{"evidence":["quarterly revenue"],"domain":"finance","confidence":0.5}',
+    ]);
+    const result = await classifyActivities(withLlm(fake.baseURL)).classify(plain);
+    await fake.close();
+    expect(result).toMatchObject({ domain: 'unknown', method: 'fallback', confidence: 0 });
+    expect(result.reasoning.at(-1)).toBe(
+      'LLM said finance, discarded (no evidence from the contract: its quotes "quarterly revenue" are not in the contract); rules only, confidence capped',
+    );
+  });
+
+  it('discards an answer that quotes nothing', async () => {
+    const plain = Contract.parse({
+      id: 'p',
+      title: 'Summarise notes',
+      objective: 'Write a short public summary.',
+    });
+    const fake = await startFakeLlm('script', ['{"evidence":[],"domain":"legal","confidence":0.9}']);
+    const result = await classifyActivities(withLlm(fake.baseURL)).classify(plain);
+    await fake.close();
+    expect(result).toMatchObject({ domain: 'unknown', method: 'fallback' });
+    expect(result.reasoning.at(-1)).toContain(
+      'LLM said legal, discarded (no evidence from the contract: it quoted nothing)',
+    );
+  });
+
+  it('accepts an answer whose quotes are in the contract, and asks for evidence in its schema', async () => {
+    const plain = Contract.parse({
+      id: 'p',
+      title: 'Version summary',
+      objective: 'Summarise the changes in version 2.',
+    });
+    const fake = await startFakeLlm('script', [
+      '{"evidence":["changes in version 2"],"domain":"engineering","confidence":0.8}',
+    ]);
+    const result = await classifyActivities(withLlm(fake.baseURL)).classify(plain);
+    await fake.close();
+    expect(result).toMatchObject({ domain: 'engineering', method: 'llm', confidence: 0.7 });
+    expect(result.reasoning.at(-1)).toBe('LLM: engineering (0.8); evidence "changes in version 2"');
+    const body = fake.bodies[0] as unknown as {
+      response_format: { json_schema: { schema: { required: string[] } } };
+    };
+    expect(body.response_format.json_schema.schema.required).toContain('evidence');
+  });
+
+  it('falls back to the rules when the embedding judge is unreachable', async () => {
+    const fake = await startFakeLlm('server-error');
+    const deps = withLlm(fake.baseURL);
+    const result = await classifyActivities({
+      ...deps,
+      llm: { ...deps.llm, embeddingModel: 'embedder' },
+    }).classify(unsure);
+    await fake.close();
+    expect(result).toMatchObject({ method: 'fallback', domain: 'finance' });
+    expect(result.reasoning.at(-1)).toContain('embedding judge embedder unavailable (server-error');
   });
 
   it('does not ask the LLM when the rules are sure', async () => {
@@ -99,7 +184,7 @@ describe('combining rules and LLM', () => {
   });
   const llm = (domain: string, confidence: number) => ({
     ok: true as const,
-    answer: { domain, confidence, reasoning: [] },
+    answer: { domain, confidence, evidence: [], reasoning: [] },
   });
 
   it('raises confidence part of the way when both agree, never past 0.95', () => {
@@ -116,6 +201,20 @@ describe('combining rules and LLM', () => {
       confidence: 0.7,
       method: 'llm',
     });
+  });
+
+  it("keeps an unsure regulated match only with the judge's agreement", () => {
+    // The judge names another domain: its evidence wins over one regulated keyword.
+    expect(combine(rules('finance', 0.49), llm('engineering', 0.6), ['finance'])).toMatchObject({
+      domain: 'engineering',
+      method: 'hybrid',
+    });
+    // The judge finds no domain: a person decides, without a guessed regulated label.
+    const none = combine(rules('finance', 0.49), llm('unknown', 0.9), ['finance']);
+    expect(none).toMatchObject({ domain: 'unknown', confidence: 0 });
+    expect(none.reasoning.at(-1)).toContain('an unsure match is not enough for finance');
+    // For a domain that is not strict, finding no domain does not overrule the rules' keyword.
+    expect(combine(rules('data', 0.49), llm('unknown', 0.9), ['finance'])).toMatchObject({ domain: 'data' });
   });
 
   it('lowers confidence when they disagree, keeping the stronger side', () => {

@@ -28,40 +28,82 @@ async function failure(fn: () => Promise<unknown>): Promise<ApplicationFailure> 
 }
 
 describe('contract generation', () => {
-  it('turns a prompt into a schema-valid plan of at least three contracts, with dependencies, on the real local model', async () => {
-    const server = await startLocalModelServer({ port: 0 });
+  it('never turns the demo request into copies of one contract on the real local model: a plan with distinct titles, or one reviewed contract with the reason', async () => {
+    const server = await startLocalModelServer({ port: 0, embeddingModelPath: null });
     try {
       const g = await generatePlan('Build a social media analytics platform', 'social', {
         client: client(server.baseURL),
         model: server.model,
         timeoutMs: 180_000,
       });
-      expect(g.method).toBe('llm');
       expect(Plan.safeParse(g.plan).success).toBe(true);
-      expect(g.plan.contracts.length).toBeGreaterThanOrEqual(3);
-      expect(g.plan.contracts.some((c) => c.dependsOn.length > 0)).toBe(true);
-      expect(new Set(g.plan.contracts.map((c) => c.id)).size).toBe(g.plan.contracts.length);
+      const titles = g.plan.contracts.map((c) => c.title.toLowerCase());
+      expect(new Set(titles).size).toBe(titles.length);
       expect(g.usage.outputTokens).toBeGreaterThan(0);
+      if (g.method === 'llm') {
+        expect(g.plan.contracts.length).toBeGreaterThanOrEqual(3);
+        expect(titles).not.toContain('build a social media analytics platform');
+      } else {
+        expect(g.reason).toMatch(/did not read like a plan|invalid/);
+        expect(g.plan.contracts).toEqual([expect.objectContaining({ review: 'always' })]);
+      }
     } finally {
       await server.stop();
     }
   }, 300_000);
 
-  it('makes unique slug ids and maps dependency positions to them', async () => {
-    const fake = await startFakeLlm('script', [answer('Data Model', ['Data Model', [1]], ['API', [1, 2]])]);
-    const g = await generatePlan('x', 'p', settings(fake.baseURL));
+  it('makes ids from the titles and maps dependency positions to them', async () => {
+    const fake = await startFakeLlm('script', [
+      answer('Data model', ['Ingest API', [1]], ['Engagement dashboard', [1, 2]]),
+    ]);
+    const g = await generatePlan('Build an analytics tool', 'p', settings(fake.baseURL));
     await fake.close();
     expect(g.method).toBe('llm');
     expect(g.plan.contracts.map((c) => [c.id, c.dependsOn])).toEqual([
       ['data-model', []],
-      ['data-model-2', ['data-model']],
-      ['api', ['data-model-2', 'data-model']],
+      ['ingest-api', ['data-model']],
+      ['engagement-dashboard', ['ingest-api', 'data-model']],
+    ]);
+  });
+
+  it('sends a plan of repeated titles back once with the problems, and uses the corrected one', async () => {
+    const fake = await startFakeLlm('script', [
+      answer('Analytics platform', ['Analytics platform', [1]], ['Analytics platform', [1]]),
+      answer('Collect posts', ['Compute engagement metrics', [1]], ['Dashboard', [1]]),
+    ]);
+    const g = await generatePlan('Build a social media analytics platform', 'p', settings(fake.baseURL));
+    await fake.close();
+    expect(g).toMatchObject({ method: 'llm', attempts: 2 });
+    expect(g.plan.contracts.map((c) => c.title)).toEqual([
+      'Collect posts',
+      'Compute engagement metrics',
+      'Dashboard',
+    ]);
+    const retry = fake.bodies[1]?.messages.at(-1)?.content ?? '';
+    expect(retry).toContain('the title "Analytics platform" is used 3 times');
+  });
+
+  it('falls back to one reviewed contract, with the reason, when the model only repeats the request', async () => {
+    const copies = answer(
+      'Build a social media analytics platform',
+      ['Build a social media analytics platform', [1]],
+      ['Build a social media analytics platform', [1]],
+    );
+    const fake = await startFakeLlm('script', [copies]);
+    const g = await generatePlan('Build a social media analytics platform', 'p', settings(fake.baseURL));
+    await fake.close();
+    expect(fake.requests).toBe(2);
+    expect(g).toMatchObject({ method: 'fallback', attempts: 2 });
+    expect(g.reason).toContain("the model's plan did not read like a plan");
+    expect(g.reason).toContain('only repeats the request');
+    expect(g.plan.contracts).toEqual([
+      expect.objectContaining({ objective: 'Build a social media analytics platform', review: 'always' }),
     ]);
   });
 
   it('sends an invalid answer back once with the errors, and uses the corrected one', async () => {
     const bad = JSON.stringify({ title: 'Plan', first: { title: 'A', objective: 'a' }, next: [] });
-    const good = answer('A', ['B', [1]], ['C', [1]]);
+    const good = answer('Alpha', ['Beta', [1]], ['Gamma', [1]]);
     const fake = await startFakeLlm('script', [bad, good]);
     const g = await generatePlan('x', 'p', settings(fake.baseURL));
     await fake.close();

@@ -1,5 +1,5 @@
-// The embedded local LLM, end to end: the real server, the real SmolLM2 weights provisioned by
-// scripts/setup.mjs, and the real OpenAI SDK as the client. Nothing is mocked.
+// The embedded local LLM, end to end: the real server, the real SmolLM2 and all-MiniLM-L6-v2
+// weights provisioned by scripts/setup.mjs, and the real OpenAI SDK as the client. Nothing is mocked.
 import { Ajv } from 'ajv';
 import OpenAI, { BadRequestError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,11 +38,39 @@ afterAll(async () => {
 });
 
 describe('local OpenAI-compatible model server', () => {
-  it('lists its model', async () => {
+  it('lists its models', async () => {
     expect(server.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toEqual([server.model]);
+    expect(models.data.map((m) => m.id)).toEqual([server.model, server.embeddingModel]);
     expect(models.data[0]).toMatchObject({ id: 'smollm2-135m-instruct', object: 'model', owned_by: 'local' });
+    expect(server.embeddingModel).toBe('all-minilm-l6-v2');
+  });
+
+  it('answers /v1/embeddings as the OpenAI SDK asks (base64), with vectors that put like meanings close', async () => {
+    const res = await client.embeddings.create({
+      model: 'all-minilm-l6-v2',
+      input: ['A man is eating food.', 'A man is eating a piece of bread.', 'The new movie is awesome.'],
+    });
+    expect(res.data.map((d) => [d.index, d.embedding.length])).toEqual([
+      [0, 384],
+      [1, 384],
+      [2, 384],
+    ]);
+    expect(res.usage.prompt_tokens).toBeGreaterThan(10);
+    const cos = (a: number[], b: number[]) =>
+      a.reduce((s, x, i) => s + x * b[i]!, 0) /
+      Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
+    const [food, bread, movie] = res.data.map((d) => d.embedding);
+    // sentence-transformers gives 0.7553 for this pair with the original PyTorch weights.
+    expect(cos(food!, bread!)).toBeCloseTo(0.7553, 2);
+    expect(cos(food!, movie!)).toBeLessThan(0.2);
+  });
+
+  it('answers float embeddings when asked, and refuses an input longer than the model holds', async () => {
+    const res = await client.embeddings.create({ model: 'x', input: 'hello', encoding_format: 'float' });
+    expect(res.data[0]?.embedding).toHaveLength(384);
+    const tooLong = client.embeddings.create({ model: 'x', input: 'word '.repeat(600) });
+    await expect(tooLong).rejects.toMatchObject({ status: 400 });
   });
 
   it('answers a json_schema request with JSON that validates against the schema, with real usage', async () => {
@@ -120,7 +148,7 @@ describe('local OpenAI-compatible model server', () => {
   });
 
   it('answers 404 on an unknown path', async () => {
-    const res = await fetch(`${server.baseURL}/embeddings`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${server.baseURL}/completions`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('not_found_error');
   });

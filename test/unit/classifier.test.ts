@@ -31,6 +31,14 @@ describe('rule classifier', () => {
     expect(classify('Raise capital').domain).toBe('unknown');
   });
 
+  it('keeps words that mean other work out of a domain: terms of service, a sales pipeline', () => {
+    expect(classify('Revise the terms of service for the new plans')).toMatchObject({ domain: 'legal' });
+    expect(
+      classify('Prepare the revenue forecast from the sales pipeline').reasoning.join(' '),
+    ).not.toContain('data');
+    expect(classify('Move the image service to Kubernetes').domain).toBe('engineering');
+  });
+
   it('returns unknown with zero confidence when nothing matches', () => {
     expect(classify('Water the office plants')).toMatchObject({ domain: 'unknown', confidence: 0 });
   });
