@@ -47,7 +47,7 @@ describe('trust from measured outcomes', () => {
     `  - { id: remote, description: r, capabilities: { domains: [data] }, endpoint: { kind: http, url: "${url()}" } }\n`;
   const backup = `  - { id: backup, description: b, capabilities: { domains: [data] }, endpoint: { kind: builtin, name: report }, pricing: { perCallUsd: 0.5 } }\n`;
   let n = 0;
-  const contractArgs = () => [
+  const contractArgs = (): [{ contract: Contract }] => [
     {
       contract: Contract.parse({
         id: `t${(n += 1)}`,
