@@ -56,7 +56,7 @@ async function submit(opts: SubmitOptions): Promise<number> {
       : submission.kind === 'plan'
         ? await arbiter.processPlan(submission.plan)
         : await arbiter.processContract(submission.contract);
-    const link = webUiLink(uiBaseFromEnv(), arbiter.config.namespace, submitted.workflowId);
+    const link = webUiLink(uiBaseFromEnv(arbiter.config), arbiter.config.namespace, submitted.workflowId);
     if (!opts.json) {
       process.stderr.write(
         submitted.started
