@@ -9,11 +9,12 @@ afterEach(async () => {
 
 export async function runCase(
   fn: (env: ChaosEnv) => Promise<CaseReport>,
-  opts: { inProcessWorkers?: boolean } = {},
+  opts: { inProcessWorkers?: boolean; address?: string } = {},
 ): Promise<CaseReport> {
   const lines: string[] = [];
   const env: ChaosEnv = {
-    address: inject('temporalAddress'),
+    // A case whose fault is the server itself brings its own (`address`).
+    address: opts.address ?? inject('temporalAddress'),
     log: (line) => lines.push(line),
     ...(opts.inProcessWorkers ? { workflowBundle: { codePath: inject('workflowBundlePath') } } : {}),
   };
