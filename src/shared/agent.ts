@@ -9,6 +9,7 @@ export const BUILTIN_AGENTS = [
   'checklist',
   'reviewer',
   'picky-reviewer',
+  'stern-reviewer',
   'flaky',
   'failing',
   'invalid-output',
