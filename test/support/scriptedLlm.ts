@@ -1,6 +1,7 @@
 // A scripted OpenAI-compatible chat server on loopback: it answers each chat completion with the
 // next reply of its script, in order, so a tool loop can be driven deterministically. A request
 // past the end of the script gets HTTP 500 ("script exhausted"), which makes an extra turn visible.
+// A `{ hold: true }` reply never answers (a model that hangs): the caller's abort is recorded.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,7 +18,8 @@ export interface ScriptedToolCall {
 export type ScriptedReply =
   | { toolCalls: ScriptedToolCall[]; content?: string | null }
   | { content: string }
-  | { status: number; body: string };
+  | { status: number; body: string }
+  | { hold: true };
 
 export interface ScriptedRequest {
   model: string;
@@ -34,6 +36,10 @@ export interface ScriptedLlm {
   baseURL: string;
   /** Every request body received, parsed, in order. */
   requests: ScriptedRequest[];
+  /** Indexes (0-based) of requests whose caller went away before an answer. */
+  aborted: number[];
+  /** Resolves once `n` requests in all have arrived. */
+  received(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,13 +48,19 @@ export async function startScriptedLlm(
   usage = { prompt_tokens: 1_000, completion_tokens: 200 },
 ): Promise<ScriptedLlm> {
   const requests: ScriptedRequest[] = [];
+  const aborted: number[] = [];
   let calls = 0;
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       requests.push(JSON.parse(raw || '{}') as ScriptedRequest);
-      const reply = script[requests.length - 1];
+      const index = requests.length - 1;
+      res.on('close', () => {
+        if (!res.writableFinished) aborted.push(index);
+      });
+      const reply = script[index];
+      if (reply && 'hold' in reply) return;
       if (!reply) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end('{"error":{"message":"script exhausted"}}');
@@ -96,6 +108,15 @@ export async function startScriptedLlm(
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     requests,
+    aborted,
+    received: async (n, timeoutMs = 90_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (requests.length < n) {
+        if (Date.now() > deadline)
+          throw new Error(`the scripted model got ${requests.length} requests, not ${n}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
