@@ -1,18 +1,22 @@
 // The governed tool loop, end to end on the real Temporal dev server: a scripted OpenAI-compatible
 // model on loopback asks for given tool calls, the real MCP files server (examples/mcp) runs them
 // over stdio or streamable HTTP, real Cedar decides each one, and real people answer reviews.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { loadDeps } from '../../src/activities/deps.js';
+import { startInputOf } from '../../src/audit/fromHistory.js';
 import { liveTrailSink } from '../../src/audit/replay.js';
+import { replayDecision, replayToolDecisions, whatIfLines } from '../../src/audit/whatif.js';
+import { loadAgents } from '../../src/config/files.js';
 import { Arbiter } from '../../src/client.js';
 import type { Config } from '../../src/config/settings.js';
 import { readStanding, recordOutcome } from '../../src/governance/ledgers.js';
-import { loadPolicySet } from '../../src/governance/policy.js';
+import { loadPolicySet, PolicyEngine } from '../../src/governance/policy.js';
 import { createArbiterMetrics, type ArbiterMetrics } from '../../src/observability/arbiterMetrics.js';
 import { activityMetricsInterceptor } from '../../src/observability/activityMetrics.js';
 import { Contract } from '../../src/shared/contract.js';
@@ -307,6 +311,38 @@ describe('the tool loop', () => {
     expect(await stepSummaries(state.workflowId)).toContain(
       'tool files/delete_file: allowed by tool-declared after alice approved',
     );
+
+    // `arbiter policy what-if` re-decides both recorded decisions: the same policies change
+    // nothing; a set that forbids deletes turns both into denials.
+    const agents = loadAgents(config.agentsFile).agents;
+    const history = await client.workflow.getHandle(state.workflowId).fetchHistory();
+    const c = startInputOf(history).contract;
+    const same = replayToolDecisions(new PolicyEngine(loadPolicySet(repoFile('policies'))), agents, c, state);
+    expect(same.map((r) => [r.oldRoute, r.newRoute, r.changed])).toEqual([
+      ['HUMAN_REVIEW', 'HUMAN_REVIEW', false],
+      ['ALLOW', 'ALLOW', false],
+    ]);
+    const stricter = mkdtempSync(join(tmpdir(), 'arbiter-policies-'));
+    cpSync(repoFile('policies'), stricter, { recursive: true });
+    appendFileSync(
+      join(stricter, 'tools.cedar'),
+      '\n@id("no-deletes")\n@route("DENY")\n@explanation("What-if: no deletes.")\n' +
+        'forbid (principal, action == Arbiter::Action::"callTool", resource) when { resource.name == "delete_file" };\n',
+    );
+    const strictSet = loadPolicySet(stricter);
+    const row = replayDecision(new PolicyEngine(strictSet), agents, state.workflowId, history, state);
+    expect(row.changed).toBe(false);
+    expect(row.tools.map((r) => [r.oldRoute, r.newRoute, r.newPolicyIds, r.reviewed])).toEqual([
+      ['HUMAN_REVIEW', 'DENY', ['no-deletes'], false],
+      ['ALLOW', 'DENY', ['no-deletes'], true],
+    ]);
+    const report = { dir: stricter, version: strictSet.version, considered: 1, changed: 0, rows: [row] };
+    expect(whatIfLines({ ...report, toolDecisions: 2, toolChanged: 2 })).toEqual([
+      `${state.workflowId}: tool files/delete_file (agent tidier, turn 1): HUMAN_REVIEW -> DENY [no-deletes]`,
+      `${state.workflowId}: tool files/delete_file (agent tidier, turn 1, approved by a person): ALLOW -> DENY [no-deletes]`,
+      '2 of 2 recorded tool decisions would change route',
+      `0 of 1 contract would change route under ${stricter} (version ${strictSet.version})`,
+    ]);
   });
 
   it('tells the model when a person rejects the call; nothing runs and the loop goes on', async () => {
