@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arbiter } from '../../src/client.js';
 import { startLocalModelServer, type LocalModelServer } from '../../src/llm/localServer.js';
 import { localModelPath } from '../../src/llm/modelPath.js';
-import { Contract } from '../../src/shared/contract.js';
+import { loadContract } from '../../src/config/files.js';
 import type { ContractState } from '../../src/shared/decision.js';
 import { filesFolder, stdioEntry } from '../support/filesServer.js';
-import { agentsFile, testConfig, withWorker } from '../support/temporal.js';
+import { agentsFile, repoFile, testConfig, withWorker } from '../support/temporal.js';
 import { toolAgent } from '../support/toolAgents.js';
 
 let model: LocalModelServer;
@@ -36,15 +36,12 @@ describe('the tool loop on the local model', () => {
         tools: [stdioEntry(folder, { allow: ['read_file', 'delete_file'] })],
         maxTurns: 3,
       },
-      { timeout: '5m' },
+      { timeout: '5m', clearance: 'public', region: 'on-prem' },
     );
     const config = testConfig({ agentsFile: agentsFile(JSON.stringify({ agents: [agent] })) });
-    const contract = Contract.parse({
-      id: `local-tools-${Date.now().toString(36)}`,
-      title: 'Tidy the notes',
-      objective: 'Read the welcome note of the analytics data folder, then delete the old draft.',
-      acceptanceCriteria: ['says what was read and what was deleted'],
-    });
+    // The demo's contract (examples/mcp/tidy-notes.yaml), as `arbiter demo` runs it.
+    const contract = loadContract(repoFile('examples/mcp/tidy-notes.yaml'));
+    contract.id = `${contract.id}-${Date.now().toString(36)}`;
     const arbiter = await Arbiter.connect(config);
     try {
       const state = await withWorker(config, async () => {
