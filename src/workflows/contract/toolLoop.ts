@@ -346,7 +346,9 @@ class Loop {
       if (isCancellation(err)) throw err;
       // The server could not be reached or did not answer: the model hears it, the loop goes on.
       // Its declared cost counts: the call may have run.
-      const { message } = failureCategory(err);
+      const failed = failureCategory(err);
+      const message =
+        failed.category === 'timeout' ? `${name} did not answer within its timeout` : failed.message;
       run.record('tool-called', {
         ...base,
         bytes: 0,
