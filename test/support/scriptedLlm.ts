@@ -15,11 +15,15 @@ export interface ScriptedToolCall {
   type?: string;
 }
 
-export type ScriptedReply =
+export type ScriptedReply = (
   | { toolCalls: ScriptedToolCall[]; content?: string | null }
   | { content: string }
   | { status: number; body: string }
-  | { hold: true };
+  | { hold: true }
+) & {
+  /** The reply is sent once this settles (a test changes the world between a turn and its answer). */
+  after?: Promise<unknown>;
+};
 
 export interface ScriptedRequest {
   model: string;
@@ -61,7 +65,12 @@ export async function startScriptedLlm(
       });
       const reply = script[index];
       if (reply && 'hold' in reply) return;
-      if (!reply) {
+      void Promise.resolve(reply?.after)
+        .catch(() => undefined)
+        .then(() => answer(reply));
+    });
+    const answer = (reply: ScriptedReply | undefined) => {
+      if (!reply || 'hold' in reply) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end('{"error":{"message":"script exhausted"}}');
         return;
@@ -102,7 +111,7 @@ export async function startScriptedLlm(
           usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
         }),
       );
-    });
+    };
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

@@ -428,6 +428,37 @@ describe('the tool loop', () => {
     expect(journalOf(folder)).toEqual([]);
   });
 
+  it('tells the model when a tool server cannot be reached, and goes on', async () => {
+    const folder = filesFolder();
+    const down = await startHttpFilesServer(filesFolder());
+    let gone: () => void = () => undefined;
+    const stopped = new Promise<void>((r) => (gone = r));
+    const llm = await scripted([
+      // Turn 1 is answered only once the server it asks for is gone.
+      { toolCalls: [{ name: 'far__read_file', arguments: { path: 'notes/welcome.md' } }], after: stopped },
+      answer('the far server was down'),
+    ]);
+    const config = configWith(
+      toolAgent('reacher', {
+        baseUrl: llm.baseURL,
+        tools: [stdioEntry(folder), { id: 'far', url: down.url, timeout: '5s' }],
+      }),
+    );
+    const state = await withToolWorker(config, async (arbiter) => {
+      const { workflowId } = await arbiter.submitContract(contractOf('tool-unreachable'));
+      await llm.received(1);
+      await down.close();
+      gone();
+      return arbiter.contractResult(workflowId);
+    });
+    expect(state.outcome).toBe('SUCCEEDED');
+    const [called] = ofKind(state, 'tool-called');
+    expect(called?.data).toMatchObject({ tool: 'far/read_file', isError: true, bytes: 0 });
+    expect(called?.data.failed).toBeTruthy();
+    expect(called?.summary).toMatch(/^tool far\/read_file: the call failed: /);
+    expect(toolMessages(llm, 1)[0]?.content).toMatch(/^The call failed and may or may not have run: /);
+  });
+
   it('stops at maxToolCalls: the contract fails with the reason, and no fallback runs past it', async () => {
     const folder = filesFolder();
     const read = (path: string) => ({ name: 'files__read_file', arguments: { path } });
