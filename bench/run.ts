@@ -26,6 +26,7 @@ import { mimic } from './scenarios/mimic.js';
 import { plans } from './scenarios/plans.js';
 import { scale } from './scenarios/scale.js';
 import { soak } from './scenarios/soak.js';
+import { toolCall } from './scenarios/toolCall.js';
 import { sqliteFile } from './scenarios/sqliteFile.js';
 import { workerTuning } from './scenarios/workerTuning.js';
 import { summary } from './summary.js';
@@ -46,6 +47,7 @@ const SCENARIOS: Scenario[] = [
   fanOut,
   scale,
   soak,
+  toolCall,
 ];
 
 class UsageError extends Error {}

@@ -137,3 +137,35 @@ export async function fanOutInWorkflow(input: FanOutInput): Promise<number> {
     for (let s = 0; s < input.steps; s++) await local.noop(`${i}/${s}`);
   });
 }
+
+export interface PlainToolCallsInput {
+  agentId: string;
+  server: string;
+  tool: string;
+  arguments: Record<string, string>;
+  calls: number;
+}
+
+/**
+ * What a governed tool call is compared with: the same MCP call as the loop's `callTool` step, with
+ * the same timeouts, as a plain activity on the workflow's own queue (as the loop's calls are): no
+ * policy decision, no trail, no model.
+ */
+export async function plainToolCalls(input: PlainToolCallsInput): Promise<number> {
+  const { callTool } = proxyActivities<Pick<Activities, 'callTool'>>({
+    startToCloseTimeout: '65s',
+    heartbeatTimeout: '10s',
+    retry: { maximumAttempts: 3 },
+  });
+  const { workflowId } = workflowInfo();
+  for (let i = 0; i < input.calls; i++) {
+    await callTool({
+      agentId: input.agentId,
+      server: input.server,
+      tool: input.tool,
+      arguments: input.arguments,
+      idempotencyKey: `${workflowId}/plain/${i}`,
+    });
+  }
+  return input.calls;
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startDevServer, type DevServer } from '../src/embedded/devServer.js';
 import { killWorkerBetweenSteps, killWorkerDuringAgentCall } from './cases/workerKill.js';
 import { sigtermWorker } from './cases/sigterm.js';
-import { killServerMidPlan } from './cases/serverKill.js';
+import { devServerFault, killServerMidPlan } from './cases/serverKill.js';
 import { duplicatePlanSubmission } from './cases/duplicatePlan.js';
 import { hangingAgentFallsBack } from './cases/hangFallback.js';
 import { oversizedOutput } from './cases/payload.js';
@@ -44,18 +44,7 @@ const cases: Case[] = [
   { name: 'worker-sigterm', run: (env) => sigtermWorker(env) },
   {
     name: 'server-kill-mid-plan',
-    run: (env, server) =>
-      killServerMidPlan(env, {
-        fault: 'kill -9 the Temporal dev server (SQLite)',
-        kill: async () => {
-          const old = server.current();
-          const gone = new Promise((r) => old.process.once('exit', r));
-          old.process.kill('SIGKILL');
-          await gone;
-          return `killed the dev server, pid ${old.process.pid}`;
-        },
-        restart: async () => `dev server restarted, pid ${(await server.restart()).process.pid}`,
-      }),
+    run: (env, server) => killServerMidPlan(env, devServerFault(server)),
   },
   { name: 'duplicate-plan', run: (env) => duplicatePlanSubmission(env, 8) },
   { name: 'hanging-agent', run: (env) => hangingAgentFallsBack(env) },

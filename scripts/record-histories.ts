@@ -19,6 +19,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { auditFileName } from '../src/activities/audit.js';
 import { Arbiter } from '../src/client.js';
+import { freePort } from '../src/config/freePort.js';
+import { readStanding, recordOutcome } from '../src/governance/ledgers.js';
 import { loadContract, loadPlan } from '../src/config/files.js';
 import { loadConfig, type Config } from '../src/config/settings.js';
 import { startDevServer } from '../src/embedded/devServer.js';
@@ -26,12 +28,13 @@ import { createAgentPools } from '../src/runtime/agentPools.js';
 import { WORKFLOW_TYPES } from '../src/shared/constants.js';
 import type { Contract } from '../src/shared/contract.js';
 import { connectWorker, createWorker } from '../src/worker.js';
+import { startScriptedLlm, type ScriptedReply } from '../test/support/scriptedLlm.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const out = new URL('../test/replay/histories/', import.meta.url).pathname;
 const audits = new URL('../test/replay/audits/', import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
-const server = await startDevServer({ port: 17999 });
+const server = await startDevServer({ port: await freePort() });
 const dataDir = mkdtempSync(join(tmpdir(), 'arbiter-record-'));
 const agentsFile = join(dataDir, 'agents.yaml');
 writeFileSync(
@@ -69,16 +72,83 @@ unless { context.reviewed };
 );
 const stageConfig: Config = { ...base, taskQueue: 'record-stage-review', policiesDir };
 const escalationConfig: Config = { ...base, taskQueue: 'record-escalation', agentsFile: failingAgentsFile };
+
+// Tool loops: an openai agent with the example MCP files server (stdio, over a temp copy of its
+// folder) and a scripted model on loopback that asks for the calls each case needs, in order.
+const missing = (name: string) => !existsSync(join(out, `${name}.json`));
+const read = (path: string) => ({ name: 'files__read_file', arguments: { path } });
+const toolScripts: Record<string, ScriptedReply[]> = {
+  // Allowed read; a delete a person approves; a write policy denies (it would pass the budget).
+  'contract-tool-loop': [
+    { toolCalls: [read('notes/welcome.md')] },
+    { toolCalls: [{ name: 'files__delete_file', arguments: { path: 'drafts/old-draft.md' } }] },
+    { toolCalls: [{ name: 'files__write_file', arguments: { path: 'notes/todo.md', content: '- tidy' } }] },
+    { content: JSON.stringify({ summary: 'read the welcome note, deleted the old draft' }) },
+  ],
+  // Four reads asked at once by an agent allowed three: the contract fails at the bound.
+  'contract-tool-bound': [
+    {
+      toolCalls: [
+        read('notes/welcome.md'),
+        read('notes/q3-figures.md'),
+        read('drafts/old-draft.md'),
+        read('inbox/from-vendor.md'),
+      ],
+    },
+  ],
+};
+const llm = await startScriptedLlm(
+  Object.entries(toolScripts).flatMap(([name, script]) => (missing(name) ? script : [])),
+);
+const filesRoot = join(dataDir, 'mcp-files');
+cpSync(new URL('../examples/mcp/files', import.meta.url).pathname, filesRoot, { recursive: true });
+const toolAgentsFile = join(dataDir, 'tool-agents.yaml');
+writeFileSync(
+  toolAgentsFile,
+  JSON.stringify({
+    agents: [
+      {
+        id: 'librarian',
+        description: 'keeps the notes with the files MCP server',
+        capabilities: { domains: ['data'] },
+        endpoint: {
+          kind: 'openai',
+          model: 'scripted',
+          baseUrl: llm.baseURL,
+          systemPrompt: 'You keep the notes folder tidy.',
+          tools: [
+            {
+              id: 'files',
+              command: process.execPath,
+              args: [
+                '--import',
+                'tsx',
+                new URL('../examples/mcp/files-server.ts', import.meta.url).pathname,
+                '--root',
+                filesRoot,
+              ],
+              costPerCallUsd: 0.004,
+            },
+          ],
+          maxToolCalls: 3,
+        },
+      },
+    ],
+  }),
+);
+const toolConfig: Config = { ...base, taskQueue: 'record-tools', agentsFile: toolAgentsFile };
 const connection = await connectWorker(base);
 const workers = [
   await createWorker({ config: base }, connection),
   ...(await createAgentPools({ config: base }, connection)).map((p) => p.worker),
   await createWorker({ config: stageConfig }, connection),
   await createWorker({ config: escalationConfig }, connection),
+  await createWorker({ config: toolConfig }, connection),
 ];
 const arbiter = await Arbiter.connect(base);
 const stageArbiter = await Arbiter.connect(stageConfig);
 const escalationArbiter = await Arbiter.connect(escalationConfig);
+const toolArbiter = await Arbiter.connect(toolConfig);
 const example = (name: string) =>
   loadContract(new URL(`../examples/contracts/${name}.yaml`, import.meta.url).pathname);
 const examplePlan = (name: string) =>
@@ -90,7 +160,6 @@ const contract = (fields: Pick<Contract, 'id' | 'title' | 'objective' | 'accepta
 });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const missing = (name: string) => !existsSync(join(out, `${name}.json`));
 async function save(client: Client, name: string, workflowId: string, runId?: string): Promise<void> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   writeFileSync(join(out, `${name}.json`), historyToJSON(history));
@@ -111,6 +180,26 @@ async function answerWhenAsked(
 ): Promise<void> {
   while ((await client.contractStatus(workflowId)).status !== 'awaiting-review') await pause(100);
   await client.review(workflowId, { decision, reviewer: 'alice', reason: 'recorded answer' });
+}
+
+const toolWork = {
+  title: 'Tidy the notes',
+  objective: 'Tidy the notes folder of the analytics dashboard data.',
+  acceptanceCriteria: ['Names what was kept and what was removed'],
+};
+
+/** Six good outcomes in the tool agent's ledger: off probation, as a proven agent is. */
+async function proveToolAgent(): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    await recordOutcome(toolArbiter.client, toolConfig.taskQueue, {
+      agentId: 'librarian',
+      outcomeId: `seed-${i}`,
+      outcome: { at: Date.now(), ok: true, latencyMs: 20 },
+    });
+  }
+  while ((await readStanding(toolArbiter.client, toolConfig.taskQueue, 'librarian', Date.now())).probation) {
+    await pause(200);
+  }
 }
 
 /** Contract paths: what the contract is, and what a person does along the way. */
@@ -156,6 +245,16 @@ const contracts: Record<
     client: stageArbiter,
     act: (id) => answerWhenAsked(stageArbiter, id, 'approve'),
   },
+  // A proven tool agent (destructive calls go to a person only for agents off probation).
+  'contract-tool-loop': {
+    contract: {
+      ...contract({ ...toolWork, id: 'tool-loop' }),
+      constraints: { dataClass: 'internal', budgetUsd: 0.01 },
+    },
+    client: toolArbiter,
+    act: (id) => answerWhenAsked(toolArbiter, id, 'approve'),
+  },
+  'contract-tool-bound': { contract: contract({ ...toolWork, id: 'tool-bound' }), client: toolArbiter },
   'contract-cancelled': {
     contract: { ...example('quarterly-forecast'), id: 'cancelled' },
     act: async (id) => {
@@ -166,6 +265,7 @@ const contracts: Record<
 };
 
 async function recordContracts(): Promise<void> {
+  if (missing('contract-tool-loop')) await proveToolAgent();
   for (const [name, { contract, client = arbiter, act }] of Object.entries(contracts)) {
     if (!missing(name)) continue;
     const { workflowId } = await client.submitContract(contract);
@@ -250,6 +350,8 @@ const runAll = rest.reduce<() => Promise<void>>(
 await first!.runUntil(runAll);
 await stageArbiter.close();
 await escalationArbiter.close();
+await toolArbiter.close();
+await llm.close();
 await arbiter.close();
 await connection.close();
 await server.stop();

@@ -93,7 +93,10 @@ export { howToStart } from './config/connection.js';
 export async function connect(config: Config = loadConfig()): Promise<Connection> {
   const settings = connectionSettings(config);
   try {
-    return await Connection.connect({ ...settings, connectTimeout: '3s' });
+    // The SDK's own default: a busy server (or machine) may take seconds to answer its first call,
+    // and "unreachable" must mean it did not answer, not that it was slow. A refused connection
+    // still fails at once.
+    return await Connection.connect({ ...settings, connectTimeout: '10s' });
   } catch (err) {
     throw unreachable(settings.address, err);
   }

@@ -1,4 +1,4 @@
-// An agent that hangs: its call times out (agents.yaml `timeout: 2s`), Temporal retries it with the
+// An agent that hangs: its call times out (agents.yaml `timeout: 5s`), Temporal retries it with the
 // same idempotency key, and once retries are exhausted the fallback agent does the work.
 import assert from 'node:assert/strict';
 import {
@@ -24,7 +24,8 @@ export async function hangingAgentFallsBack(env: ChaosEnv): Promise<CaseReport> 
   // The hanging agent is the cheaper one, so selection puts it first and `steady` second.
   const agentsFile = writeAgents(
     agentsYaml(
-      agentEntry('hanger', `{ kind: http, url: '${agent.url}' }`, { timeout: '2s' }),
+      // Each attempt waits 5 s, long after its request has reached the agent, however busy the machine.
+      agentEntry('hanger', `{ kind: http, url: '${agent.url}' }`, { timeout: '5s' }),
       agentEntry('steady', '{ kind: builtin, name: report }', { pricing: '{ perCallUsd: 0.01 }' }),
     ),
   );
@@ -61,7 +62,7 @@ export async function hangingAgentFallsBack(env: ChaosEnv): Promise<CaseReport> 
       'the timeout is in the audit trail',
     );
     return {
-      fault: 'agent hangs (timeout 2s)',
+      fault: 'agent hangs (timeout 5s)',
       result: `hanger timed out ${keys.length}× with one key, fallback steady ${state.outcome}`,
       figures: {
         'submit → completed': seconds(took),

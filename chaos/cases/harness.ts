@@ -119,10 +119,15 @@ export interface WorkerProcess {
 /** Every worker process a case started, so a failing case still cleans up after itself. */
 const live = new Set<WorkerProcess>();
 
-export function startWorker(
-  env: ChaosEnv,
-  opts: { taskQueue: string; agentsFile: string; dataDir?: string },
-): WorkerProcess {
+export interface WorkerOptions {
+  taskQueue: string;
+  agentsFile: string;
+  dataDir?: string;
+  /** More environment for the process (agent secrets, host allowlist, …). */
+  env?: Record<string, string>;
+}
+
+export function startWorker(env: ChaosEnv, opts: WorkerOptions): WorkerProcess {
   const child = spawn(process.execPath, [join(repoRoot, 'bin/arbiter.js'), 'worker'], {
     cwd: repoRoot,
     env: {
@@ -132,6 +137,7 @@ export function startWorker(
       ARBITER_AGENTS: opts.agentsFile,
       ARBITER_DATA_DIR: opts.dataDir ?? tempDir('data'),
       ARBITER_LOG_LEVEL: 'WARN',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -207,7 +213,7 @@ export async function waitForPoller(
 export async function startPollingWorker(
   env: ChaosEnv,
   client: Client,
-  opts: { taskQueue: string; agentsFile: string; dataDir?: string },
+  opts: WorkerOptions,
 ): Promise<WorkerProcess> {
   const t0 = Date.now();
   const w = startWorker(env, opts);

@@ -44,7 +44,8 @@ export async function oversizedOutput(env: ChaosEnv, waitMs = 60_000): Promise<C
   const big = 'x'.repeat(OVERSIZED_BYTES);
   const agent = await startHttpAgent(() => ({ body: { output: { summary: big } } }));
   const agentsFile = writeAgents(
-    agentsYaml(agentEntry('verbose', `{ kind: http, url: '${agent.url}' }`, { timeout: '5s' })),
+    // Sending 3 MB over loopback must never turn into a timeout on a busy machine.
+    agentsYaml(agentEntry('verbose', `{ kind: http, url: '${agent.url}' }`, { timeout: '30s' })),
   );
   const { client, connection } = await connectClient(env);
   const arbiter = await connectArbiter(env, taskQueue);

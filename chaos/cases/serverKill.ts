@@ -2,6 +2,7 @@
 // port and data: the dev server (kill -9, SQLite history), or one part of a production-shape cluster
 // (the history or matching service, PostgreSQL). The worker reconnects by itself and the plan
 // completes, every contract once.
+import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Plan as PlanSchema } from '../../src/shared/contract.js';
@@ -30,6 +31,24 @@ export interface RestartableServer {
   kill(): Promise<string>;
   /** Starts the part again on the same port and data; resolves once it serves, with what it is. */
   restart(): Promise<string>;
+}
+
+/** The dev server as the part taken down: SIGKILL, then started again on the same port and file. */
+export function devServerFault(server: {
+  current(): { process: ChildProcess };
+  restart(): Promise<{ process: ChildProcess }>;
+}): RestartableServer {
+  return {
+    fault: 'kill -9 the Temporal dev server (SQLite)',
+    kill: async () => {
+      const old = server.current();
+      const gone = new Promise((r) => old.process.once('exit', r));
+      old.process.kill('SIGKILL');
+      await gone;
+      return `killed the dev server, pid ${old.process.pid}`;
+    },
+    restart: async () => `dev server restarted, pid ${(await server.restart()).process.pid}`,
+  };
 }
 
 export async function killServerMidPlan(

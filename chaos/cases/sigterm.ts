@@ -26,7 +26,9 @@ export async function sigtermWorker(env: ChaosEnv): Promise<CaseReport> {
   const taskQueue = unique('chaos-sigterm');
   const agent = await startHttpAgent((req) => (req.n === 1 ? 'hold' : goodAnswer(req)));
   const agentsFile = writeAgents(
-    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '3s' })),
+    // Long enough that the retried call, answered at once, never times out on a busy machine; it is
+    // also the heartbeat timeout after which a dead worker's call is retried.
+    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '10s' })),
   );
   const { client, connection } = await connectClient(env);
   const arbiter = await connectArbiter(env, taskQueue);

@@ -46,7 +46,9 @@ export async function killWorkerDuringAgentCall(env: ChaosEnv): Promise<CaseRepo
   // The first call never answers (its worker dies); every later call answers at once.
   const agent = await startHttpAgent((req) => (req.n === 1 ? 'hold' : goodAnswer(req)));
   const agentsFile = writeAgents(
-    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '3s' })),
+    // Long enough that the retried call, answered at once, never times out on a busy machine; it is
+    // also the heartbeat timeout after which a dead worker's call is retried.
+    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '10s' })),
   );
   const { client, connection } = await connectClient(env);
   const arbiter = await connectArbiter(env, taskQueue);
@@ -95,7 +97,9 @@ export async function killWorkerBetweenSteps(env: ChaosEnv): Promise<CaseReport>
   const taskQueue = unique('chaos-kill-between');
   const agent = await startHttpAgent((req) => goodAnswer(req));
   const agentsFile = writeAgents(
-    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '3s' })),
+    // Long enough that the retried call, answered at once, never times out on a busy machine; it is
+    // also the heartbeat timeout after which a dead worker's call is retried.
+    agentsYaml(agentEntry('remote', `{ kind: http, url: '${agent.url}' }`, { timeout: '10s' })),
   );
   const { client, connection } = await connectClient(env);
   const arbiter = await connectArbiter(env, taskQueue);

@@ -264,6 +264,7 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
       return {
         tools: withFunctionNames(perServer.flatMap((s) => s.tools)),
         servers: perServer.map((s) => s.summary),
+        bounds: toolLoopBounds(agent.endpoint),
         durationMs: Math.round(performance.now() - started),
       };
     },

@@ -32,6 +32,10 @@ const builtins: Record<string, Builtin> = {
       ? { output: { approved: false, feedback: 'add the data sources behind each finding' } }
       : { output: { approved: true, feedback: 'sources added' } };
   },
+  // Never approves: shows the send-back bound, after which the contract fails with the reason.
+  'stern-reviewer': () => ({
+    output: { approved: false, feedback: 'the findings are not supported by the data' },
+  }),
   // Fails its first attempt of every piece of work, then succeeds: shows retries in action.
   flaky: (call) => {
     if (call.attempt < 2) throw agentFailure('agent-error', `flaky agent failed attempt ${call.attempt}`);

@@ -3,13 +3,29 @@ import type { ContractState } from '../shared/decision.js';
 import type { PlanState } from '../shared/plan.js';
 import { isPlanState, type RunState } from '../client.js';
 import { webUiLink } from '../config/settings.js';
+import type { Config } from '../config/settings.js';
 
 export { webUiLink };
 
 export { printJson } from './json.js';
 
-export function uiBaseFromEnv(defaultUi = 'http://localhost:8233'): string {
-  return process.env.ARBITER_UI_URL ?? defaultUi;
+/**
+ * The Web UI of the server the CLI talks to: ARBITER_UI_URL when set, else where a Temporal dev
+ * server puts it, on its gRPC port + 1000 (the embedded one on ARBITER_DEV_PORT + 1000).
+ */
+export function uiBaseFromEnv(
+  config: Pick<Config, 'address' | 'devPort'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (env.ARBITER_UI_URL) return env.ARBITER_UI_URL;
+  // The address clients use (addressOf in config/settings.ts): TEMPORAL_ADDRESS, or the embedded server's.
+  const address = config.address ?? `localhost:${config.devPort}`;
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  if (at < 0 || !Number.isInteger(port)) return `http://localhost:${config.devPort + 1000}`;
+  const loopback = ['localhost', '127.0.0.1', '::1'].includes(host);
+  return `http://${loopback ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port + 1000}`;
 }
 
 const money = (n: number) => `$${n.toFixed(4)}`;

@@ -7,7 +7,9 @@
 //
 // One context per model, one sequence: requests are served one at a time through a queue.
 // `response_format` constrains the output with a grammar (JSON schema or plain JSON), which is what
-// makes a 135M model useful at all: the schema, not the model, guarantees the shape.
+// makes a 135M model useful at all: the schema, not the model, guarantees the shape. `tools` work
+// the same way (toolChoice.ts): the tools become a grammar of `{"tool", "arguments"}` or
+// `{"answer"}`, and the server answers with OpenAI `tool_calls` or content.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +31,14 @@ import {
   LOCAL_MODEL_FILE,
 } from './modelPath.js';
 import { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
+import {
+  FunctionTool,
+  readToolChoice,
+  toolCallText,
+  toolChoiceSchema,
+  toolResultText,
+  toolsPrompt,
+} from './toolChoice.js';
 
 export { LOCAL_EMBEDDING_MODEL_ID, LOCAL_MODEL_ID } from './modelIds.js';
 /** all-MiniLM-L6-v2 was trained on 256-token inputs; its position table holds 512. */
@@ -88,6 +98,10 @@ const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const chatMessage = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
+  tool_calls: z
+    .array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) }))
+    .optional(),
+  tool_call_id: z.string().optional(),
 });
 const chatRequest = z.object({
   // Any model name is accepted and answered by the one local model, so a client configured for a
@@ -98,6 +112,7 @@ const chatRequest = z.object({
   max_completion_tokens: z.number().int().positive().nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   stream: z.boolean().nullish(),
+  tools: z.array(FunctionTool).optional(),
   response_format: z
     .discriminatedUnion('type', [
       z.object({ type: z.literal('text') }),
@@ -134,14 +149,27 @@ function defaultThreads(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
-function toHistory(messages: ChatRequest['messages']): ChatHistoryItem[] {
+function toHistory(messages: ChatRequest['messages'], tools: ChatRequest['tools']): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((m) => {
     const text =
       typeof m.content === 'string' ? m.content : (m.content ?? []).map((part) => part.text).join('');
     if (m.role === 'system' || m.role === 'developer') return { type: 'system', text };
-    if (m.role === 'assistant') return { type: 'model', response: [text] };
+    if (m.role === 'assistant') {
+      // Its earlier tool calls, written the way the grammar makes it write them.
+      return {
+        type: 'model',
+        response: [m.tool_calls?.length ? m.tool_calls.map(toolCallText).join('\n') : text],
+      };
+    }
+    if (m.role === 'tool') return { type: 'user', text: toolResultText(m.tool_call_id, text) };
     return { type: 'user', text };
   });
+  if (tools?.length) {
+    const first = history[0];
+    if (first?.type === 'system' && typeof first.text === 'string') {
+      first.text = `${first.text}\n\n${toolsPrompt(tools)}`;
+    } else history.unshift({ type: 'system', text: toolsPrompt(tools) });
+  }
   // The answer is generated into this empty model turn.
   history.push({ type: 'model', response: [] });
   return history;
@@ -246,8 +274,17 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
 
   async function complete(request: ChatRequest): Promise<unknown> {
     if (request.stream) throw new HttpError(400, 'stream: true is not supported by the local model server');
-    const grammar = await grammarFor(request.response_format);
-    const history = toHistory(request.messages);
+    // Tools without a response_format: the model answers with a tool call or its answer, as JSON.
+    const withTools = Boolean(request.tools?.length) && !request.response_format;
+    const grammar = await grammarFor(
+      withTools
+        ? {
+            type: 'json_schema',
+            json_schema: { schema: toolChoiceSchema(request.tools ?? []) as Record<string, unknown> },
+          }
+        : request.response_format,
+    );
+    const history = toHistory(request.messages, request.tools);
     const promptTokens = chat.chatWrapper
       .generateContextState({ chatHistory: history })
       .contextText.tokenize(model.tokenizer).length;
@@ -266,9 +303,18 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
       temperature: request.temperature ?? 0,
       ...(grammar ? { grammar } : {}),
     });
-    const content = result.response;
+    const text = result.response;
     const completionTokens =
-      meter.usedOutputTokens - outputBefore || (content ? model.tokenize(content).length : 0);
+      meter.usedOutputTokens - outputBefore || (text ? model.tokenize(text).length : 0);
+    const cut = result.metadata.stopReason === 'maxTokens';
+    const choice = withTools && !cut ? readToolChoice(text) : undefined;
+    const message = choice?.call
+      ? {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: `call_${randomUUID()}`, type: 'function', function: choice.call }],
+        }
+      : { role: 'assistant', content: choice ? choice.content : text };
     return {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
@@ -277,8 +323,8 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content },
-          finish_reason: result.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+          message,
+          finish_reason: cut ? 'length' : choice?.call ? 'tool_calls' : 'stop',
         },
       ],
       usage: {

@@ -8,6 +8,14 @@ import type { ExecuteRequest, ExecuteResult } from '../activities/execute.js';
 import type { NotifyRequest, NotifyResult } from '../activities/notify.js';
 import type { PolicyRequest } from '../activities/policy.js';
 import type { Classification, PolicyResult, Selection } from '../shared/decision.js';
+import type {
+  CallToolInput,
+  CallToolResult,
+  DecideToolCallInput,
+  ModelTurnInput,
+  ModelTurnResult,
+  ToolDecision,
+} from '../shared/toolSteps.js';
 import { failureCategory } from '../shared/failures.js';
 import { setCircuit, type ArbiterMetrics } from './arbiterMetrics.js';
 
@@ -54,6 +62,28 @@ function observeSuccess(
       m.notifications.inc({ channel: r.channel, kind: r.kind, outcome: r.status });
       return;
     }
+    case 'decideToolCall': {
+      const r = result as ToolDecision;
+      const reviewed = (arg as DecideToolCallInput).reviewed === true;
+      m.toolDecisions.inc({ tool: r.tool, route: r.route, reviewed: String(reviewed) });
+      return;
+    }
+    case 'callTool': {
+      const req = arg as CallToolInput;
+      const outcome = (result as CallToolResult).isError ? 'tool-error' : 'ok';
+      m.toolCallDuration.observe({ tool: `${req.server}/${req.tool}`, outcome }, seconds);
+      return;
+    }
+    case 'modelTurn': {
+      // A tool loop's turn is a call of the agent's model: its tokens and cost are the agent's.
+      const { agentId } = arg as ModelTurnInput;
+      const { usage } = result as ModelTurnResult;
+      m.agentDuration.observe({ agent: agentId, outcome: 'ok' }, seconds);
+      m.agentTokens.inc({ agent: agentId, direction: 'input' }, usage.inputTokens);
+      m.agentTokens.inc({ agent: agentId, direction: 'output' }, usage.outputTokens);
+      m.agentCost.inc({ agent: agentId }, usage.costUsd);
+      return;
+    }
   }
 }
 
@@ -70,8 +100,8 @@ function observeNotifyFailure(m: ArbiterMetrics, arg: unknown, err: unknown): vo
 }
 
 function observeFailure(m: ArbiterMetrics, type: string, arg: unknown, err: unknown, seconds: number): void {
-  if (type === 'executeAgent') {
-    const { agentId } = arg as ExecuteRequest;
+  if (type === 'executeAgent' || type === 'modelTurn') {
+    const { agentId } = arg as ExecuteRequest | ModelTurnInput;
     m.agentDuration.observe({ agent: agentId, outcome: 'error' }, seconds);
     m.agentErrors.inc({ agent: agentId, category: failureCategory(err).category });
   } else if (type === 'evaluatePolicy') {
@@ -79,6 +109,9 @@ function observeFailure(m: ArbiterMetrics, type: string, arg: unknown, err: unkn
     m.policyDuration.observe({ route: 'error' }, seconds);
   } else if (type === 'notify') {
     observeNotifyFailure(m, arg, err);
+  } else if (type === 'callTool') {
+    const req = arg as CallToolInput;
+    m.toolCallDuration.observe({ tool: `${req.server}/${req.tool}`, outcome: 'failed' }, seconds);
   }
 }
 

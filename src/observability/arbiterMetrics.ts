@@ -78,6 +78,19 @@ export function createArbiterMetrics() {
       labelNames: ['agent', 'state'] as const,
       registers,
     }),
+    toolDecisions: new Counter({
+      name: 'arbiter_tool_decisions_total',
+      help: 'Tool calls decided by policy inside agent loops, by tool (server/name), route (ALLOW, HUMAN_REVIEW, DENY) and whether a person had approved the call',
+      labelNames: ['tool', 'route', 'reviewed'] as const,
+      registers,
+    }),
+    toolCallDuration: new Histogram({
+      name: 'arbiter_tool_call_duration_seconds',
+      help: 'Tool calls that ran, by tool (server/name) and outcome (ok; tool-error: the tool reported a failure; failed: the step failed)',
+      labelNames: ['tool', 'outcome'] as const,
+      buckets: AGENT_BUCKETS,
+      registers,
+    }),
     notifications: new Counter({
       name: 'arbiter_notifications_total',
       help: 'Notification attempts to reviewers, by channel, channel kind and outcome (sent, already-sent, failed: retried, refused: not retried)',

@@ -9,6 +9,7 @@ export const BUILTIN_AGENTS = [
   'checklist',
   'reviewer',
   'picky-reviewer',
+  'stern-reviewer',
   'flaky',
   'failing',
   'invalid-output',
@@ -163,12 +164,24 @@ export type AgentsFile = z.infer<typeof AgentsFile>;
  */
 export const agentQueue = (taskQueue: string, agentId: string): string => `${taskQueue}/agent-${agentId}`;
 
-/** Where an agent's calls run: its own queue, in the workflow's worker, or (`{}`) the main queue. */
-export const Placement = z.object({ queue: z.string().optional(), inProcess: z.boolean().optional() });
+/**
+ * Where an agent's calls run: its own queue, in the workflow's worker, or (`{}`) the main queue;
+ * and how: `tools` means the agent works in a tool loop (src/workflows/contract/toolLoop.ts), each
+ * model turn and tool call its own step, instead of one call.
+ */
+export const Placement = z.object({
+  queue: z.string().optional(),
+  inProcess: z.boolean().optional(),
+  tools: z.boolean().optional(),
+});
 export type Placement = z.infer<typeof Placement>;
 
 export function placementOf(agent: Agent, taskQueue: string): Placement {
-  if (agent.limits) return { queue: agentQueue(taskQueue, agent.id) };
+  // Decided here, from the agents file, so the choice is in the recorded selection and a replay
+  // takes the same path whatever the agents file says by then.
+  const tools = agent.endpoint.kind === 'openai' && agent.endpoint.tools !== undefined;
+  if (agent.limits) return { queue: agentQueue(taskQueue, agent.id), ...(tools ? { tools } : {}) };
+  if (tools) return { tools };
   // Builtins are instant in-process functions: a local activity skips the task queue round trip
   // that the benchmark measured as the main latency cost, and nothing remote needs a heartbeat.
   if (agent.endpoint.kind === 'builtin') return { inProcess: true };

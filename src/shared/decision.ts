@@ -7,6 +7,7 @@ import { DataClass } from './contract.js';
 import { ERROR_CATEGORIES } from './failures.js';
 import { ReviewAnswer } from './messages.js';
 import { ReviewLevel } from './reviewers.js';
+import { DiscoveredServer, DiscoveredTool, LoopBounds, ToolRoute } from './tools.js';
 
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative().default(0),
@@ -222,7 +223,17 @@ export const TrailEvent = z.discriminatedUnion('kind', [
   event(
     'agent-answered',
     'execute',
-    z.object({ agentId: z.string(), label, latencyMs: z.number(), usage: Usage }),
+    z.object({
+      agentId: z.string(),
+      label,
+      latencyMs: z.number(),
+      usage: Usage,
+      /**
+       * A tool loop's answer: its turns and tool calls. Its usage was counted turn by turn (the
+       * model-turn and tool-called events), so it is not counted again; latency is the model's.
+       */
+      loop: z.object({ turns: z.number().int(), toolCalls: z.number().int() }).optional(),
+    }),
   ),
   event(
     'agent-failed',
@@ -276,6 +287,98 @@ export const TrailEvent = z.discriminatedUnion('kind', [
       protocol: z.string(),
       taskId: z.string(),
       states: z.array(z.object({ state: z.string(), at: z.string() })),
+    }),
+  ),
+  /** A tool loop began: the tools its agent may offer the model, as discovered, and its bounds. */
+  event(
+    'tools-discovered',
+    'tool',
+    z.object({
+      agentId: z.string(),
+      label,
+      tools: z.array(DiscoveredTool),
+      servers: z.array(DiscoveredServer),
+      bounds: LoopBounds,
+      durationMs: z.number(),
+    }),
+  ),
+  /** One model turn of a tool loop: what it asked for, its real token usage and cost. */
+  event(
+    'model-turn',
+    'tool',
+    z.object({
+      agentId: z.string(),
+      label,
+      turn: z.number().int(),
+      /** Tool calls the model asked for in this turn (malformed ones included). */
+      toolCalls: z.number().int(),
+      /** It answered without a tool call and the answer was usable as output. */
+      answered: z.boolean(),
+      /** Why an answer without tool calls could not be used (the model is told, and goes on). */
+      answerError: z.string().optional(),
+      finishReason: z.string().nullable(),
+      usage: Usage,
+      durationMs: z.number(),
+    }),
+  ),
+  /** Policy on one tool call: route, the policies that decided it and their version, and what it saw. */
+  event(
+    'tool-decided',
+    'tool',
+    z.object({
+      agentId: z.string(),
+      label,
+      turn: z.number().int(),
+      callId: z.string(),
+      /** `<server>/<tool>` */
+      tool: z.string(),
+      /** sha256 of the arguments as the model wrote them (the arguments stay in the history). */
+      argumentsDigest: z.string(),
+      route: ToolRoute,
+      policyIds: z.array(z.string()),
+      explanation: z.array(z.string()),
+      policyVersion: z.string(),
+      /** Decided after a person approved the call. */
+      reviewed: z.boolean(),
+      /** What the decision was given: the agent's measured standing, calls made, money spent. */
+      standing: z.object({ trust: z.number(), probation: z.boolean() }).optional(),
+      role: z.string().optional(),
+      toolCallsBefore: z.number().int(),
+      spentUsd: z.number(),
+    }),
+  ),
+  /** A tool call that ran (or whose step failed): the result's size, never its content. */
+  event(
+    'tool-called',
+    'tool',
+    z.object({
+      agentId: z.string(),
+      label,
+      turn: z.number().int(),
+      callId: z.string(),
+      tool: z.string(),
+      bytes: z.number().int(),
+      truncated: z.boolean(),
+      /** The tool ran and reported a failure (data for the model). */
+      isError: z.boolean(),
+      durationMs: z.number(),
+      costUsd: z.number(),
+      /** The step itself failed (server unreachable, timeout): the model is told it may not have run. */
+      failed: z.string().optional(),
+    }),
+  ),
+  /** A tool call the model wrote badly (unknown tool, bad arguments): answered with the error. */
+  event(
+    'tool-malformed',
+    'tool',
+    z.object({
+      agentId: z.string(),
+      label,
+      turn: z.number().int(),
+      callId: z.string(),
+      functionName: z.string(),
+      argumentsDigest: z.string(),
+      error: z.string(),
     }),
   ),
   event('cancel-requested', 'cancel', z.object({ by: z.string().optional(), reason: z.string().optional() })),

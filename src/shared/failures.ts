@@ -11,6 +11,9 @@ export const ERROR_CATEGORIES = [
   'rate-limit',
   'server-error',
   'refused',
+  // A tool loop reached one of its hard bounds (maxTurns, maxToolCalls, the budget): the agent
+  // did not finish within what it was allowed. Ends the contract: see workflows/contract/toolLoop.ts.
+  'limit-exceeded',
   'unknown',
 ] as const;
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];

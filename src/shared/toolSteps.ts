@@ -5,54 +5,23 @@
 import { z } from 'zod';
 import { Contract } from './contract.js';
 import { Classification, Usage } from './decision.js';
-import { ToolClaims, ToolHints, ToolRoute } from './tools.js';
+import { DiscoveredServer, DiscoveredTool, LoopBounds, ToolRoute } from './tools.js';
+
+// Discovery's shapes live in tools.ts (the trail records them too); exported here with the steps.
+export { DiscoveredServer, DiscoveredTool, LoopBounds };
 
 const JsonObject = z.record(z.string(), z.json());
 const Id = z.string().min(1);
 const Count = z.number().int().nonnegative();
 
-/** One tool as discovered when the agent ran; recorded in the history, so decisions replay. */
-export const DiscoveredTool = z.object({
-  server: Id,
-  name: Id,
-  /** The name the model calls it by: `<server>__<tool>`, made safe for function names. */
-  functionName: Id,
-  description: z.string(),
-  inputSchema: JsonObject,
-  /** The annotations exactly as the server claimed them. */
-  claims: ToolClaims,
-  /** What policy sees (hintsOf: the operator's statement, else the claims read cautiously). */
-  hints: ToolHints,
-  operatorAnnotated: z.boolean(),
-  costPerCallUsd: z.number().nonnegative(),
-  /**
-   * The server's bound on one request (agents.yaml `timeout`). A call step connects (at most this
-   * long) and calls (at most this long again), so its activity timeout should exceed twice this.
-   */
-  timeoutMs: z.number().int().positive(),
-});
-export type DiscoveredTool = z.infer<typeof DiscoveredTool>;
-
 export const DiscoverToolsInput = z.object({ agentId: Id }).strict();
 export type DiscoverToolsInput = z.infer<typeof DiscoverToolsInput>;
-
-export const DiscoveredServer = z.object({
-  id: Id,
-  transport: z.enum(['stdio', 'http']),
-  /** The server's own name and version from the MCP handshake. */
-  serverName: z.string().optional(),
-  serverVersion: z.string().optional(),
-  /** How many tools it listed, and how many the agent's `allow` kept. */
-  offered: Count,
-  kept: Count,
-  /** `allow` entries the server does not offer (a typo, or a tool the server dropped). */
-  notOffered: z.array(z.string()),
-});
-export type DiscoveredServer = z.infer<typeof DiscoveredServer>;
 
 export const DiscoverToolsResult = z.object({
   tools: z.array(DiscoveredTool),
   servers: z.array(DiscoveredServer),
+  /** Recorded with the tools, so a replayed loop stops where the live one did. */
+  bounds: LoopBounds,
   durationMs: Count,
 });
 export type DiscoverToolsResult = z.infer<typeof DiscoverToolsResult>;
@@ -202,67 +171,15 @@ export const CallToolResult = z.object({
 });
 export type CallToolResult = z.infer<typeof CallToolResult>;
 
-/** A tool call's idempotency key: stable across retries and worker restarts of the same step. */
-export const toolCallKey = (workflowId: string, turn: number, callId: string): string =>
-  `${workflowId}/tool/${turn}/${callId}`;
-
-/**
- * How many attempts a tool call may get. A read-only or idempotent tool may be retried; any other
- * runs at most once, because a retry after a lost answer could do the work twice (the idempotency
- * key lets a server that honours it prevent that, but Arbiter cannot know that it does).
- */
-export const toolAttempts = (tool: Pick<DiscoveredTool, 'hints'>): number =>
-  tool.hints.readOnly || tool.hints.idempotent ? 3 : 1;
-
-/** A call step's activity timeout: connecting and calling may each take the server's timeout. */
-export const callToolTimeoutMs = (tool: Pick<DiscoveredTool, 'timeoutMs'>): number =>
-  2 * tool.timeoutMs + 5_000;
-
-/** UTF-8 size of a text, computed without Node (workflow-safe). */
-export function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i += 1;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-/** UTF-8 size of a value's JSON text. */
-export const jsonBytes = (value: unknown): number => utf8Bytes(JSON.stringify(value) ?? '');
-
-/**
- * The largest model-turn input (transcript and tool definitions) the loop may send: each turn's
- * input is one payload in the workflow history, and Temporal refuses payloads near 2 MB.
- */
-export const MAX_TURN_INPUT_BYTES = 1_000_000;
-
-/** What the model reads for a call that ran. */
-export function toolResultMessage(callId: string, result: CallToolResult): ChatMessage {
-  const note = result.truncated ? `\n[result cut at ${utf8Bytes(result.text)} of ${result.bytes} bytes]` : '';
-  const prefix = result.isError ? 'The tool reported an error: ' : '';
-  return { role: 'tool', toolCallId: callId, content: `${prefix}${result.text}${note}` };
-}
-
-/** What the model reads for a call policy (or a person) refused: refused, and why. */
-export function refusedMessage(callId: string, why: readonly string[]): ChatMessage {
-  return {
-    role: 'tool',
-    toolCallId: callId,
-    content: `This call was refused and did not run. Why: ${why.join(' ')} Do not ask for it again; continue without it.`,
-  };
-}
-
-/** What the model reads for a call it wrote badly (unknown tool, bad arguments). */
-export function malformedMessage(call: Extract<ToolCallRequest, { ok: false }>): ChatMessage {
-  return {
-    role: 'tool',
-    toolCallId: call.id,
-    content: `This call could not run: ${call.error}`,
-  };
-}
+// The loop's helpers build no schema, so the workflow imports them from their own module.
+export {
+  callToolTimeoutMs,
+  jsonBytes,
+  malformedMessage,
+  MAX_TURN_INPUT_BYTES,
+  refusedMessage,
+  toolAttempts,
+  toolCallKey,
+  toolResultMessage,
+  utf8Bytes,
+} from './toolCallRules.js';

@@ -190,3 +190,50 @@ export function hintsOf(claims: ToolClaims, override: ToolHintsOverride = {}): T
 export const TOOL_ROUTES = ['ALLOW', 'HUMAN_REVIEW', 'DENY'] as const;
 export const ToolRoute = z.enum(TOOL_ROUTES);
 export type ToolRoute = z.infer<typeof ToolRoute>;
+
+const Id = z.string().min(1);
+const Count = z.number().int().nonnegative();
+
+/** One tool as discovered when the agent ran; recorded in the history, so decisions replay. */
+export const DiscoveredTool = z.object({
+  server: Id,
+  name: Id,
+  /** The name the model calls it by: `<server>__<tool>`, made safe for function names. */
+  functionName: Id,
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.json()),
+  /** The annotations exactly as the server claimed them. */
+  claims: ToolClaims,
+  /** What policy sees (hintsOf: the operator's statement, else the claims read cautiously). */
+  hints: ToolHints,
+  operatorAnnotated: z.boolean(),
+  costPerCallUsd: z.number().nonnegative(),
+  /**
+   * The server's bound on one request (agents.yaml `timeout`). A call step connects (at most this
+   * long) and calls (at most this long again), so its activity timeout should exceed twice this.
+   */
+  timeoutMs: z.number().int().positive(),
+});
+export type DiscoveredTool = z.infer<typeof DiscoveredTool>;
+
+export const DiscoveredServer = z.object({
+  id: Id,
+  transport: z.enum(['stdio', 'http']),
+  /** The server's own name and version from the MCP handshake. */
+  serverName: z.string().optional(),
+  serverVersion: z.string().optional(),
+  /** How many tools it listed, and how many the agent's `allow` kept. */
+  offered: Count,
+  kept: Count,
+  /** `allow` entries the server does not offer (a typo, or a tool the server dropped). */
+  notOffered: z.array(z.string()),
+});
+export type DiscoveredServer = z.infer<typeof DiscoveredServer>;
+
+/** The agent's loop bounds as its agents file set them when it ran (defaults filled in). */
+export const LoopBounds = z.object({
+  maxTurns: z.number().int().positive(),
+  maxToolCalls: z.number().int().positive(),
+  maxToolResultBytes: z.number().int().positive(),
+});
+export type LoopBounds = z.infer<typeof LoopBounds>;

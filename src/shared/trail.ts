@@ -31,6 +31,11 @@ const STEP: { [K in TrailKind]: Extract<TrailEvent, { kind: K }>['step'] } = {
   'remote-task': 'execute',
   notified: 'notify',
   'notify-failed': 'notify',
+  'tools-discovered': 'tool',
+  'model-turn': 'tool',
+  'tool-decided': 'tool',
+  'tool-called': 'tool',
+  'tool-malformed': 'tool',
   'cancel-requested': 'cancel',
   finished: 'outcome',
 };
@@ -38,6 +43,10 @@ const STEP: { [K in TrailKind]: Extract<TrailEvent, { kind: K }>['step'] } = {
 const policyIds = (ids: readonly string[]) => ids.join(', ') || 'default deny';
 const agents = (d: { agentId: string | null; fallbacks: readonly string[] }) =>
   `agent ${d.agentId ?? 'none'}${d.fallbacks.length ? `, fallbacks ${d.fallbacks.join(', ')}` : ''}`;
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+const usd = (x: number) => `$${x.toFixed(4)}`;
+const ROUTE_WORDS = { ALLOW: 'allowed by', HUMAN_REVIEW: 'needs a person per', DENY: 'denied by' } as const;
 
 /** The one-line summary of each kind of event, as `arbiter audit` and the Web UI show it. */
 const SUMMARY: { [K in TrailKind]: (d: TrailData<K>) => string } = {
@@ -58,7 +67,8 @@ const SUMMARY: { [K in TrailKind]: (d: TrailData<K>) => string } = {
     d.granted
       ? `${d.label}: agent ${d.agentId} probes its half-open circuit`
       : `${d.label}: agent ${d.agentId} skipped: its circuit is half-open and another probe runs`,
-  'agent-answered': (d) => `${d.label}: agent ${d.agentId} answered in ${d.latencyMs} ms`,
+  'agent-answered': (d) =>
+    `${d.label}: agent ${d.agentId} answered in ${d.latencyMs} ms${d.loop ? ` after ${plural(d.loop.turns, 'turn')} and ${plural(d.loop.toolCalls, 'tool call')}` : ''}`,
   'agent-failed': (d) => `${d.label}: agent ${d.agentId} failed (${d.category}): ${d.message}`,
   'output-checked': (d) =>
     d.errors.length > 0
@@ -83,6 +93,17 @@ const SUMMARY: { [K in TrailKind]: (d: TrailData<K>) => string } = {
     d.pending
       ? `${d.event}: ${d.channel} not told yet when the contract ended (${d.error})`
       : `${d.event}: could not tell ${d.channel}: ${d.error}`,
+  'tools-discovered': (d) =>
+    `${d.label}: agent ${d.agentId} may use ${plural(d.tools.length, 'tool')} (${d.servers.map((s) => `${s.id} over ${s.transport}`).join(', ')}); at most ${plural(d.bounds.maxTurns, 'turn')} and ${plural(d.bounds.maxToolCalls, 'tool call')}`,
+  'model-turn': (d) =>
+    `${d.label}: agent ${d.agentId} turn ${d.turn}: ${d.answered ? 'answered' : d.toolCalls > 0 ? `asked for ${plural(d.toolCalls, 'tool call')}` : `no usable answer (${d.answerError ?? 'empty'})`} (${d.usage.inputTokens + d.usage.outputTokens} tokens, ${usd(d.usage.costUsd)})`,
+  'tool-decided': (d) =>
+    `tool ${d.tool}: ${ROUTE_WORDS[d.route]} ${policyIds(d.policyIds)}${d.reviewed ? ' after a person approved' : ''}`,
+  'tool-called': (d) =>
+    d.failed
+      ? `tool ${d.tool}: the call failed: ${d.failed}`
+      : `tool ${d.tool}: ${d.isError ? 'reported an error, ' : ''}${d.bytes} bytes${d.truncated ? ' (cut)' : ''} in ${d.durationMs} ms${d.costUsd > 0 ? `, ${usd(d.costUsd)}` : ''}`,
+  'tool-malformed': (d) => `${d.label}: turn ${d.turn}: malformed call "${d.functionName}": ${d.error}`,
   'cancel-requested': (d) => (d.by ? `cancelled by ${d.by}: ${d.reason ?? ''}` : 'cancelled'),
   finished: (d) => (d.reason ? `${d.outcome}: ${d.reason}` : d.outcome),
 };
@@ -161,7 +182,16 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
       // Approved: back to deciding who does the contract, or on to running the stage or retry.
       if (e.data.decision === 'approve') {
         state.status = state.review?.subject === 'contract' ? 'deciding' : 'executing';
+      } else if (state.review?.subject === 'tool-call') {
+        // A refused tool call: the model is told, and the loop goes on.
+        state.status = 'executing';
       }
+      break;
+    case 'model-turn':
+      addUsage(state, e.data.usage);
+      break;
+    case 'tool-called':
+      addUsage(state, { inputTokens: 0, outputTokens: 0, costUsd: e.data.costUsd });
       break;
     case 'selected':
       if (!e.data.stage && state.decision) {
@@ -178,7 +208,8 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
       break;
     case 'agent-answered':
       state.agentId = e.data.agentId;
-      addUsage(state, e.data.usage);
+      // A tool loop's usage is already in, turn by turn.
+      if (!e.data.loop) addUsage(state, e.data.usage);
       state.attempts.push({ agentId: e.data.agentId, ok: true, latencyMs: e.data.latencyMs });
       break;
     case 'agent-failed':
@@ -212,7 +243,8 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
       break;
     default:
       // The rest only add to the trail (signal-ignored, escalated, probe, not-measured, sent-back,
-      // remote-task, notified, notify-failed, cancel-requested).
+      // remote-task, notified, notify-failed, cancel-requested, tools-discovered, tool-decided,
+      // tool-malformed).
       break;
   }
   return state;

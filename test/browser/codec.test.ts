@@ -123,8 +123,10 @@ describe.skipIf('missing' in chromiumPath)('Temporal Web UI with encrypted paylo
       await dialog.getByRole('button', { name: 'Apply' }).click();
 
       // Not signed in to the codec server yet: it refuses (401) and the UI still shows ciphertext.
-      expect(await inputShows(page, ciphertext.slice(0, 40))).toBe(true);
-      await expect.poll(() => page.getByTestId('data-encoder-status-error').isVisible()).toBe(true);
+      await expect.poll(() => inputShows(page, ciphertext.slice(0, 40)), { timeout: 30_000 }).toBe(true);
+      await expect
+        .poll(() => page.getByTestId('data-encoder-status-error').isVisible(), { timeout: 30_000 })
+        .toBe(true);
       expect(await bodyText()).not.toContain(marker);
 
       // (b) Signed in once with the token at the codec server's own page: the UI decodes.
@@ -144,7 +146,9 @@ describe.skipIf('missing' in chromiumPath)('Temporal Web UI with encrypted paylo
       expect(session!.value).not.toContain(token);
       await expect.poll(() => inputShows(page, marker), { timeout: 30_000 }).toBe(true);
       expect(await bodyText()).not.toContain(ciphertext.slice(0, 40));
-      expect(await page.getByTestId('data-encoder-status-success').isVisible()).toBe(true);
+      await expect
+        .poll(() => page.getByTestId('data-encoder-status-success').isVisible(), { timeout: 30_000 })
+        .toBe(true);
       await page.screenshot({ path: screenshot('webui-codec-decoded') });
     } finally {
       await context.close();

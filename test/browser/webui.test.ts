@@ -91,7 +91,7 @@ describe.skipIf('missing' in chromiumPath)('Temporal Web UI', () => {
       await expect.poll(() => shows('Search Attributes'), { timeout: 60_000 }).toBe(true);
       await page.getByText('Search Attributes', { exact: true }).first().click();
       await expect.poll(() => shows('ArbiterPolicyVersion'), { timeout: 60_000 }).toBe(true);
-      expect(await shows('ArbiterDomain')).toBe(true);
+      await expect.poll(() => shows('ArbiterDomain'), { timeout: 60_000 }).toBe(true);
       await page.screenshot({ path: repoFile('.arbiter/screenshots/webui-contract.png'), fullPage: true });
     } finally {
       await page.close();

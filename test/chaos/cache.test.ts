@@ -14,4 +14,4 @@ it('100 contracts with a workflow cache of 2 all complete, with no non-determini
   );
   expect(report.contractsLost).toBe(0);
   expect(report.figures['non-determinism failures']).toBe(0);
-}, 120_000);
+}, 300_000);

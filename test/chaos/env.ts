@@ -14,6 +14,7 @@ export async function runCase(
 ): Promise<CaseReport> {
   const lines: string[] = [];
   const env: ChaosEnv = {
+    // A case whose fault is the server itself brings its own (`address`).
     address: opts.address ?? inject('temporalAddress'),
     log: (line) => lines.push(line),
     ...(opts.inProcessWorkers ? { workflowBundle: { codePath: inject('workflowBundlePath') } } : {}),

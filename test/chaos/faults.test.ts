@@ -28,7 +28,8 @@ describe('faults around the agents', () => {
   });
 
   it('an answer over the payload limit ends the contract with a clear error, never a stuck workflow', async () => {
-    const report = await runCase((env) => oversizedOutput(env, 45_000), { inProcessWorkers });
+    // A run still open and waiting for nobody after 90 s counts as stuck.
+    const report = await runCase((env) => oversizedOutput(env, 90_000), { inProcessWorkers });
     expect(report.result).toMatch(/FAILED with a clear error/);
-  });
+  }, 180_000);
 });

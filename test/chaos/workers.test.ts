@@ -11,17 +11,17 @@ describe('worker faults', () => {
     expect(report.figures['distinct idempotency keys']).toBe(1);
     expect(report.figures['agent calls']).toBeGreaterThanOrEqual(2);
     expect(report.figures['recorded attempts']).toBe(1);
-  }, 120_000);
+  }, 300_000);
 
   it('kill -9 between steps (agent answered): the contract completes with the output recorded once', async () => {
     const report = await runCase(killWorkerBetweenSteps);
     expect(report.figures['distinct idempotency keys']).toBe(1);
     expect(report.figures['recorded attempts']).toBe(1);
-  }, 120_000);
+  }, 300_000);
 
   it('SIGTERM: the worker exits 0 and the in-flight contract completes on another worker', async () => {
     const report = await runCase(sigtermWorker);
     expect(report.figures['exit code']).toBe(0);
     expect(report.figures['distinct idempotency keys']).toBe(1);
-  }, 120_000);
+  }, 300_000);
 });

@@ -204,9 +204,9 @@ describe('audit without a worker', () => {
         await withWorker(other, async () => {
           await c.submitContract({ ...forecast, id });
           // Wait until it asks for review, then cancel it.
-          for (let i = 0; i < 100 && (await c.contractStatus(id)).status !== 'awaiting-review'; i++) {
-            await new Promise((r) => setTimeout(r, 100));
-          }
+          await expect
+            .poll(async () => (await c.contractStatus(id)).status, { timeout: 60_000, interval: 250 })
+            .toBe('awaiting-review');
           await c.cancel(id, 'duplicate request', 'ops-lead');
           await c.contractResult(id).catch(() => undefined);
         });

@@ -3,7 +3,9 @@
 // shows the Temporal SDK's own series and Arbiter's, with the labels and counts those runs imply.
 // The SDK runtime is process-global: this file (its own process under vitest's forks pool) lets
 // connectWorker install it with the exporter, and never installs another.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { Arbiter } from '../../src/client.js';
@@ -12,10 +14,13 @@ import { freePort } from '../../src/config/freePort.js';
 import { loadContract } from '../../src/config/files.js';
 import { createAgentPools } from '../../src/runtime/agentPools.js';
 import { connectWorker, createWorker } from '../../src/worker.js';
+import { goodAnswer, startHttpAgent, type HttpAgent } from '../../chaos/cases/harness.js';
 import { arbiter } from '../support/cli.js';
 import { agentsFile, repoFile, testConfig } from '../support/temporal.js';
 
 const suffix = Date.now().toString(36);
+const AGENT_DELAY_MS = 150;
+let agent: HttpAgent;
 const ids = { ok: `prom-ok-${suffix}`, pii: `prom-pii-${suffix}`, review: `prom-review-${suffix}` };
 let config: Config;
 let url: string;
@@ -55,7 +60,24 @@ beforeAll(async () => {
   // unused, by one with the same logger and the SDK's Prometheus exporter.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const port = await freePort();
-  config = testConfig({ metrics: { host: '127.0.0.1', port } });
+  // The shipped registry, with the analyst behind a local http agent that takes AGENT_DELAY_MS per
+  // call: agent time then has a known lower bound.
+  agent = await startHttpAgent(async (req) => {
+    await sleep(AGENT_DELAY_MS);
+    return goodAnswer(req);
+  });
+  const shipped = readFileSync(repoFile('agents.yaml'), 'utf8');
+  const analystEndpoint = 'endpoint: { kind: builtin, name: report }\n    clearance: confidential';
+  expect(shipped).toContain(analystEndpoint);
+  config = testConfig({
+    metrics: { host: '127.0.0.1', port },
+    agentsFile: agentsFile(
+      shipped.replace(
+        analystEndpoint,
+        `endpoint: { kind: http, url: '${agent.url}' }\n    clearance: confidential`,
+      ),
+    ),
+  });
   url = `http://127.0.0.1:${port}/metrics`;
   const connection = await connectWorker(config);
   worker = await createWorker(
@@ -71,15 +93,17 @@ beforeAll(async () => {
   await client.submitContract({ ...load('quarterly-forecast'), id: ids.review });
   expect((await client.contractResult(ids.ok)).outcome).toBe('SUCCEEDED');
   expect((await client.contractResult(ids.pii)).outcome).toBe('REJECTED');
-  for (let i = 0; i < 600 && (await client.contractStatus(ids.review)).status !== 'awaiting-review'; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await vi.waitFor(
+    async () => expect((await client.contractStatus(ids.review)).status).toBe('awaiting-review'),
+    { timeout: 60_000, interval: 250 },
+  );
 });
 
 afterAll(async () => {
   await client?.close();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
+  await agent?.close();
 });
 
 describe('the worker /metrics endpoint', () => {
@@ -176,7 +200,14 @@ describe('`arbiter metrics` resource use', () => {
     expect(per.historyEvents.max).toBeGreaterThanOrEqual(per.historyEvents.mean);
     // Classify and policy at least, for each of the three.
     expect(per.activityExecutions.total).toBeGreaterThanOrEqual(6);
-    expect(per.agentTimeMs.total).toBeGreaterThanOrEqual(0);
+    // Agent time is the time the agent calls took: the accepted and the reviewed contract each
+    // made one call of at least AGENT_DELAY_MS; the rejected one made none.
+    const states = await Promise.all(Object.values(ids).map((id) => client.contractResult(id)));
+    const latencies = states.flatMap((st) => st.attempts.map((a) => a.latencyMs ?? 0));
+    expect(latencies).toHaveLength(2);
+    expect(agent.requests).toHaveLength(2);
+    expect(per.agentTimeMs.total).toBe(latencies.reduce((a, b) => a + b, 0));
+    expect(per.agentTimeMs.total).toBeGreaterThanOrEqual(2 * AGENT_DELAY_MS);
     expect(m.resources.worker.url).toBe(`http://localhost:${config.metrics!.port}/metrics`);
     expect(m.resources.worker.unavailable).toBeUndefined();
     expect(m.resources.worker.cpuSeconds).toBeGreaterThan(0);

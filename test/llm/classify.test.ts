@@ -163,7 +163,10 @@ describe('classification with an LLM when the rules are unsure', () => {
   ])('falls back to capped rules when the LLM answers with %s', async (mode, category) => {
     const fake = await startFakeLlm(mode);
     try {
-      const result = await classifyActivities(withLlm(fake.baseURL, 1_000)).classify(unsure);
+      // A server that answers (badly) gets a minute, so a slow machine never turns its answer into
+      // a timeout; the one that hangs is cut off after 5 s, long after its request has arrived.
+      const bound = mode === 'hang' ? 5_000 : 60_000;
+      const result = await classifyActivities(withLlm(fake.baseURL, bound)).classify(unsure);
       expect(result.method).toBe('fallback');
       expect(result.domain).toBe('finance');
       expect(result.confidence).toBeLessThanOrEqual(FALLBACK_CONFIDENCE_CAP);

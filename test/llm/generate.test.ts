@@ -15,7 +15,8 @@ const answer = (first: string, ...next: [string, number[]][]) =>
     first: item(first),
     next: next.map(([title, buildsOnPrevious]) => ({ ...item(title), buildsOnPrevious })),
   });
-const settings = (baseURL: string) => ({ client: client(baseURL), model: 'm', timeoutMs: 5_000 });
+// Fake servers answer at once: a generous bound keeps a slow machine from turning answers into timeouts.
+const settings = (baseURL: string) => ({ client: client(baseURL), model: 'm', timeoutMs: 60_000 });
 
 async function failure(fn: () => Promise<unknown>): Promise<ApplicationFailure> {
   try {
@@ -130,8 +131,12 @@ describe('contract generation', () => {
     'fails retryable on %s, after exactly one request (Temporal owns retries)',
     async (mode, type) => {
       const fake = await startFakeLlm(mode);
+      // Only the hanging server is cut off, after 5 s: long after its request has arrived.
       const err = await failure(() =>
-        generatePlan('x y', 'p', { ...settings(fake.baseURL), timeoutMs: 1_000 }),
+        generatePlan('x y', 'p', {
+          ...settings(fake.baseURL),
+          ...(mode === 'hang' ? { timeoutMs: 5_000 } : {}),
+        }),
       );
       expect(fake.requests).toBe(1);
       await fake.close();

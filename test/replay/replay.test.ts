@@ -52,6 +52,8 @@ describe('replay', () => {
       'contract-review-approved.json',
       'contract-review-rejected.json',
       'contract-succeeded.json',
+      'contract-tool-bound.json',
+      'contract-tool-loop.json',
       'plan-cancelled.json',
       'plan-conditional.json',
       'plan-dependency-aware.json',

@@ -2,18 +2,30 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeMode = 'server-error' | 'garbage' | 'hang' | 'wrong-domain' | 'rate-limit' | 'script';
+export type FakeMode =
+  'server-error' | 'garbage' | 'hang' | 'wrong-domain' | 'rate-limit' | 'script' | 'by-schema';
 
 export interface FakeLlm {
   baseURL: string;
   requests: number;
   /** Request bodies received, parsed. */
-  bodies: { messages: { role: string; content: string }[] }[];
+  bodies: {
+    messages: { role: string; content: string }[];
+    response_format?: { json_schema?: { name?: string } };
+  }[];
   close(): Promise<void>;
 }
 
-/** `script`: answers with these contents in turn (the last one repeats). */
-export async function startFakeLlm(mode: FakeMode, script: string[] = []): Promise<FakeLlm> {
+/**
+ * `script`: answers with these contents in turn (the last one repeats). `by-schema`: answers with
+ * `bySchema[name]` for a request whose structured output is the JSON schema `name` (e.g. `plan`,
+ * `classification`), so one server can serve a whole run; an unknown name gets a 400.
+ */
+export async function startFakeLlm(
+  mode: FakeMode,
+  script: string[] = [],
+  bySchema: Record<string, string> = {},
+): Promise<FakeLlm> {
   const state = { requests: 0 };
   const bodies: FakeLlm['bodies'] = [];
   const server: Server = createServer((req, res) => {
@@ -21,7 +33,8 @@ export async function startFakeLlm(mode: FakeMode, script: string[] = []): Promi
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      bodies.push(JSON.parse(raw || '{}') as FakeLlm['bodies'][number]);
+      const body = JSON.parse(raw || '{}') as FakeLlm['bodies'][number];
+      bodies.push(body);
       const answer = (content: string) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
@@ -38,6 +51,11 @@ export async function startFakeLlm(mode: FakeMode, script: string[] = []): Promi
       else if (mode === 'garbage') answer('Sure! The domain is probably finance.');
       else if (mode === 'wrong-domain') answer('{"domain":"astrology","confidence":1,"reasoning":[]}');
       else if (mode === 'script') answer(script[Math.min(state.requests, script.length) - 1] ?? '');
+      else if (mode === 'by-schema') {
+        const content = bySchema[body.response_format?.json_schema?.name ?? ''];
+        if (content === undefined) res.writeHead(400).end('{"error":{"message":"unexpected request"}}');
+        else answer(content);
+      }
       // 'hang': never answer; the client's timeout must end the call.
     });
   });

@@ -1,6 +1,7 @@
 // A scripted OpenAI-compatible chat server on loopback: it answers each chat completion with the
 // next reply of its script, in order, so a tool loop can be driven deterministically. A request
 // past the end of the script gets HTTP 500 ("script exhausted"), which makes an extra turn visible.
+// A `{ hold: true }` reply never answers (a model that hangs): the caller's abort is recorded.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -14,10 +15,15 @@ export interface ScriptedToolCall {
   type?: string;
 }
 
-export type ScriptedReply =
+export type ScriptedReply = (
   | { toolCalls: ScriptedToolCall[]; content?: string | null }
   | { content: string }
-  | { status: number; body: string };
+  | { status: number; body: string }
+  | { hold: true }
+) & {
+  /** The reply is sent once this settles (a test changes the world between a turn and its answer). */
+  after?: Promise<unknown>;
+};
 
 export interface ScriptedRequest {
   model: string;
@@ -34,6 +40,10 @@ export interface ScriptedLlm {
   baseURL: string;
   /** Every request body received, parsed, in order. */
   requests: ScriptedRequest[];
+  /** Indexes (0-based) of requests whose caller went away before an answer. */
+  aborted: number[];
+  /** Resolves once `n` requests in all have arrived. */
+  received(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,14 +52,25 @@ export async function startScriptedLlm(
   usage = { prompt_tokens: 1_000, completion_tokens: 200 },
 ): Promise<ScriptedLlm> {
   const requests: ScriptedRequest[] = [];
+  const aborted: number[] = [];
   let calls = 0;
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       requests.push(JSON.parse(raw || '{}') as ScriptedRequest);
-      const reply = script[requests.length - 1];
-      if (!reply) {
+      const index = requests.length - 1;
+      res.on('close', () => {
+        if (!res.writableFinished) aborted.push(index);
+      });
+      const reply = script[index];
+      if (reply && 'hold' in reply) return;
+      void Promise.resolve(reply?.after)
+        .catch(() => undefined)
+        .then(() => answer(reply));
+    });
+    const answer = (reply: ScriptedReply | undefined) => {
+      if (!reply || 'hold' in reply) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end('{"error":{"message":"script exhausted"}}');
         return;
@@ -90,12 +111,21 @@ export async function startScriptedLlm(
           usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
         }),
       );
-    });
+    };
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     requests,
+    aborted,
+    received: async (n, timeoutMs = 90_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (requests.length < n) {
+        if (Date.now() > deadline)
+          throw new Error(`the scripted model got ${requests.length} requests, not ${n}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -40,6 +40,14 @@ export function agentsFile(yaml: string): string {
   return file;
 }
 
+/** Writes a reviewers file (groups and escalation chains) into a temp dir and returns its path. */
+export function reviewersFile(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-reviewers-'));
+  const file = join(dir, 'reviewers.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
 /** Copies the default policies, applying text edits, into a temp folder. */
 export function policiesWith(edit: (file: string, text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), 'arbiter-policies-'));

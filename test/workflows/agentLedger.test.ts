@@ -163,7 +163,7 @@ describe('agent ledger workflow', () => {
       return snap;
     });
     // No worker runs now: a query could not be answered, the published snapshot still is.
-    const published = await readStanding(client, config.taskQueue, id, Date.now(), 2_000);
+    const published = await readStanding(client, config.taskQueue, id, Date.now());
     expect(published.outcomes).toBe(6);
     expect(published.trust).toBeCloseTo(exact.trust, 2);
     expect(published.breaker.state).toBe('open');

@@ -17,6 +17,7 @@ import {
   clientFor,
   policiesWith,
   repoFile,
+  reviewersFile,
   testConfig,
   withWorker,
 } from '../support/temporal.js';
@@ -231,9 +232,17 @@ describe('contract workflow', () => {
     const policiesDir = policiesWith((_f, text) =>
       text.replaceAll('@reviewWithin("PT24H")', '@reviewWithin("PT2S")'),
     );
+    // Each level of the chain waits 2 s. The first escalation only has to happen (it may come
+    // late); compliance is asked again and again after it, so dave has a minute to answer however
+    // slow the machine is, and the review stays with compliance the whole time.
+    const chain = ['analysts', ...Array.from({ length: 30 }, () => 'compliance')];
+    const reviewers = reviewersFile(
+      `groups: { analysts: [alice, bob], compliance: [dave] }\nescalation: { default: [${chain.join(', ')}] }\n`,
+    );
     const config = testConfig({
       agentsFile: agentsFile(`agents:${agent('analyst', 'report')}`),
       policiesDir,
+      reviewersFile: reviewers,
     });
     const workflowId = `contract/escalate-${Date.now().toString(36)}`;
     const state = await withWorker(config, async () => {
@@ -243,7 +252,7 @@ describe('contract workflow', () => {
         args: [{ contract: contract({ id: 'escalate', review: 'always' }) }],
       });
       await expect
-        .poll(async () => (await handle.query(stateQuery)).review?.group, { timeout: 20_000 })
+        .poll(async () => (await handle.query(stateQuery)).review?.group, { timeout: 60_000 })
         .toBe('compliance');
       const refused = handle.executeUpdate(reviewUpdate, {
         args: [{ decision: 'approve', reviewer: 'mallory' }],
@@ -318,6 +327,26 @@ describe('multi-agent pipeline', () => {
     ]);
     const output = state.output as { inputs: { feedback?: string } };
     expect(output.inputs.feedback).toBe('add the data sources behind each finding');
+  });
+
+  it('fails the contract, with the reason, when the reviewer still rejects after two send-backs', async () => {
+    const config = testConfig({ agentsFile: pipelineAgents('stern-reviewer') });
+    const state = await withWorker(config, () => run(config, pipeline('stern')));
+    expect(state.outcome).toBe('FAILED');
+    expect(state.status).toBe('failed');
+    expect(state.reason).toBe('stage review: the reviewer rejected the work 3 times');
+    // The brief was written three times (the first try and two send-backs), never a fourth.
+    expect(state.stages?.map((s) => `${s.id}@${s.round}`)).toEqual([
+      'research@1',
+      'analysis@1',
+      'brief@1',
+      'review@1',
+      'brief@2',
+      'review@2',
+      'brief@3',
+      'review@3',
+    ]);
+    expect(state.output).toBeUndefined();
   });
 
   it('rejects a stage whose role no permitted agent has', async () => {

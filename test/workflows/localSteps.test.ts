@@ -80,7 +80,10 @@ describe('governance steps as local activities', () => {
       });
       // The outcome reached the agent's ledger, recorded through the local activity's client.
       await expect
-        .poll(async () => (await readSnapshot(client, config.taskQueue, 'analyst', Date.now())).outcomes)
+        .poll(async () => (await readSnapshot(client, config.taskQueue, 'analyst', Date.now())).outcomes, {
+          timeout: 60_000,
+          interval: 250,
+        })
         .toBe(1);
       return result;
     });

@@ -1,14 +1,14 @@
 // The plan workflow on a real Temporal dev server: dependency order, skips, bounds, cancellation.
-import type { Client, Connection } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arbiter, isPlanState } from '../../src/client.js';
 import type { Config } from '../../src/config/settings.js';
 import type { ContractState } from '../../src/shared/decision.js';
-import { loadPlan } from '../../src/config/files.js';
+import { loadContract, loadPlan } from '../../src/config/files.js';
 import { Plan } from '../../src/shared/contract.js';
 import type { PlanState } from '../../src/shared/plan.js';
 import type { planWorkflow } from '../../src/workflows/index.js';
-import { clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
+import { agentsFile, clientFor, repoFile, testConfig, withWorker } from '../support/temporal.js';
 
 let config: Config;
 let client: Client;
@@ -63,6 +63,140 @@ describe('plan workflow', () => {
       listed.push(wf);
     }
     expect(listed).toHaveLength(0);
+  });
+
+  describe('a FAILED contract (not rejected) skips every descendant, however deep', () => {
+    // A pipeline whose reviewer never approves FAILS once its send-backs are used up.
+    const failingConfig = () =>
+      testConfig({
+        agentsFile: agentsFile(`agents:
+  - { id: doer, description: d, capabilities: { domains: [data, research, general], roles: [researcher, analyzer, writer] }, endpoint: { kind: builtin, name: report }, clearance: confidential }
+  - { id: judge, description: j, capabilities: { domains: [data, research, general], roles: [reviewer] }, endpoint: { kind: builtin, name: stern-reviewer }, clearance: confidential }
+`),
+      });
+    const failing = { ...loadContract(repoFile('examples/contracts/research-pipeline.yaml')), id: 'parent' };
+    const plain = (id: string, dependsOn: string[] = []) => ({
+      id,
+      title: `Step ${id}`,
+      objective: 'Compute the analytics metrics for the dashboard.',
+      dependsOn,
+    });
+    const statuses = (state: PlanState) =>
+      Object.fromEntries(state.nodes.map((n) => [n.id, `${n.status}${n.reason ? `: ${n.reason}` : ''}`]));
+
+    /** The plan's state once it completed; fails, saying where it stands, if it never does. */
+    async function completed(workflowId: string): Promise<PlanState> {
+      let last: PlanState | undefined;
+      try {
+        await expect
+          .poll(
+            async () => {
+              const s = await arbiter.status(workflowId);
+              if (isPlanState(s)) last = s;
+              return s.status;
+            },
+            { timeout: 90_000, interval: 500 },
+          )
+          .toBe('completed');
+      } catch (err) {
+        throw new Error(`plan did not complete: ${JSON.stringify(last && statuses(last))}`, { cause: err });
+      }
+      return last!;
+    }
+
+    async function expectNotStarted(planId: string, ids: string[]): Promise<void> {
+      for (const id of ids) {
+        await expect(client.workflow.getHandle(`plan/${planId}/${id}`).describe()).rejects.toThrow(
+          WorkflowNotFoundError,
+        );
+      }
+    }
+
+    it('children, grandchildren and a node with one good and one broken prerequisite', async () => {
+      const config = failingConfig();
+      const plan = Plan.parse({
+        id: unique('failed-parent'),
+        title: 'A plan whose first step fails',
+        contracts: [
+          failing,
+          plain('child', ['parent']),
+          plain('grandchild', ['child']),
+          plain('great-grandchild', ['grandchild']),
+          plain('independent'),
+          plain('mixed', ['independent', 'child']),
+        ],
+      });
+      const state = await withWorker(config, async () => {
+        const a = await Arbiter.connect(config);
+        try {
+          await a.submitPlan(plan);
+          return await completed(`plan/${plan.id}`);
+        } finally {
+          await a.close();
+        }
+      });
+      expect(statuses(state)).toEqual({
+        parent: 'failed: stage review: the reviewer rejected the work 3 times',
+        child: 'skipped: DEPENDENCY_FAILED: parent failed',
+        grandchild: 'skipped: DEPENDENCY_FAILED: child skipped',
+        'great-grandchild': 'skipped: DEPENDENCY_FAILED: grandchild skipped',
+        independent: 'succeeded',
+        mixed: 'skipped: DEPENDENCY_FAILED: child skipped',
+      });
+      await expectNotStarted(plan.id, ['child', 'grandchild', 'great-grandchild', 'mixed']);
+    });
+
+    it('whatever order the plan lists them in, however long the failed contract took', async () => {
+      // The first step's only agent always fails, so a person is asked, and refuses: FAILED.
+      const config = testConfig({
+        agentsFile: agentsFile(`agents:
+  - { id: broken, description: b, capabilities: { domains: [data, general] }, endpoint: { kind: builtin, name: failing } }
+`),
+      });
+      // Descendants listed before their prerequisites, and nothing else in flight to wake the plan.
+      const plan = Plan.parse({
+        id: unique('failed-reversed'),
+        title: 'A plan listed bottom-up',
+        contracts: [plain('grandchild', ['child']), plain('child', ['parent']), plain('parent')],
+      });
+      const workflowId = `plan/${plan.id}`;
+      const state = await withWorker(config, async () => {
+        const a = await Arbiter.connect(config);
+        try {
+          await a.submitPlan(plan);
+          await expect
+            .poll(async () => (await a.contractStatus(`${workflowId}/parent`)).status, { timeout: 60_000 })
+            .toBe('awaiting-review');
+          // The answer comes a while after the plan last reported progress (a person takes time).
+          await expect
+            .poll(
+              async () => {
+                const at = (
+                  (await client.workflow.getHandle(workflowId).describe()).memo?.arbiterProgress as
+                    PlanState['progress'] | undefined
+                )?.at;
+                return at !== undefined && Date.now() - Date.parse(at) > 3_000;
+              },
+              { timeout: 60_000, interval: 250 },
+            )
+            .toBe(true);
+          await a.review(`${workflowId}/parent`, {
+            decision: 'reject',
+            reviewer: 'bob',
+            reason: 'agent is down',
+          });
+          return await completed(workflowId);
+        } finally {
+          await a.close();
+        }
+      });
+      expect(statuses(state)).toEqual({
+        grandchild: 'skipped: DEPENDENCY_FAILED: child skipped',
+        child: 'skipped: DEPENDENCY_FAILED: parent failed',
+        parent: 'failed: every permitted agent failed; escalation rejected by bob: agent is down',
+      });
+      await expectNotStarted(plan.id, ['child', 'grandchild']);
+    });
   });
 
   it('keeps at most maxParallel contracts in flight', async () => {

@@ -13,6 +13,7 @@ import type { PlanState } from '../../shared/plan.js';
 import { installRuntime } from '../sdkRuntime.js';
 import { startDemoNotifications } from '../demoNotifications.js';
 import { startDemoA2a } from './demoA2a.js';
+import { startDemoTools } from './demoTools.js';
 import { planLines, webUiLink } from '../output.js';
 
 const examples = fileURLToPath(new URL('../../../examples/contracts', import.meta.url));
@@ -65,7 +66,8 @@ export async function demo(opts: { keep?: boolean }): Promise<void> {
   const log = (l: string) => process.stderr.write(`arbiter: ${l}\n`);
   const notifications = await startDemoNotifications(say);
   const a2a = await startDemoA2a(loadConfig(), log);
-  const stack = await startStack(a2a?.config ?? loadConfig(), log).catch(async (err: unknown) => {
+  const tools = startDemoTools(a2a?.config ?? loadConfig(), log);
+  const stack = await startStack(tools.config, log).catch(async (err: unknown) => {
     await a2a?.stop();
     await notifications.stop();
     throw err;
@@ -125,6 +127,8 @@ export async function demo(opts: { keep?: boolean }): Promise<void> {
       await a2a.run(arbiter, run, say, stack.uiUrl);
       say();
     }
+    await tools.run(arbiter, run, say, stack.uiUrl);
+    say();
     const plan = loadPlan(join(plans, 'social-analytics.yaml'));
     plan.id = `${plan.id}-${run}`;
     say(

@@ -10,7 +10,9 @@ export async function status(id: string, opts: { json?: boolean }): Promise<void
     const state = await arbiter.status(id);
     if (opts.json) return printJson(state);
     const lines = stateLines(state);
-    lines.push(`  Web UI      ${webUiLink(uiBaseFromEnv(), arbiter.config.namespace, state.workflowId)}`);
+    lines.push(
+      `  Web UI      ${webUiLink(uiBaseFromEnv(arbiter.config), arbiter.config.namespace, state.workflowId)}`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   });
 }

@@ -42,7 +42,7 @@ export async function submit(opts: SubmitOptions): Promise<number> {
       : submission.kind === 'plan'
         ? await arbiter.submitPlan(submission.plan)
         : await arbiter.submitContract(submission.contract);
-    const link = webUiLink(uiBaseFromEnv(), arbiter.config.namespace, submitted.workflowId);
+    const link = webUiLink(uiBaseFromEnv(arbiter.config), arbiter.config.namespace, submitted.workflowId);
     if (!opts.json) {
       process.stderr.write(
         submitted.started

@@ -8,6 +8,7 @@ import type { PolicyResult, Selection } from '../../shared/decision.js';
 import { failureCategory, type ErrorCategory } from '../../shared/failures.js';
 import type { RecordOutcome } from '../../shared/ledgerMessages.js';
 import { perform } from './perform.js';
+import { LoopStopped } from './toolLoop.js';
 import type { ContractRun } from './run.js';
 import { claimCircuitProbe, recordAgentOutcome, selectAgent, validateOutput } from './steps.js';
 
@@ -23,6 +24,9 @@ export async function select(
     ...(options.preferred ? { preferred: options.preferred } : {}),
   });
   const { agentId, fallbacks, scores } = selection;
+  for (const s of policy.standings ?? []) {
+    run.standings.set(s.agentId, { trust: Math.min(1, Math.max(0, s.trust)), probation: s.probation });
+  }
   run.record('selected', {
     agentId,
     fallbacks,
@@ -44,6 +48,8 @@ export function noAgentReason(selection: Selection): { unavailable: boolean; rea
 export interface Task {
   /** How the trail and the Web UI name the work: `<contract>` or `<contract>/<stage> (<role>)`. */
   label: string;
+  /** The pipeline stage's role (what a tool loop's policy sees), when the work is a stage. */
+  role?: string;
   input: unknown;
   /** Check the output against the contract's outputSchema (the work product; not a review stage). */
   validate: boolean;
@@ -101,9 +107,9 @@ async function attempt(
   run.tag({ key: SA.agent, value: agentId });
   run.publish();
   try {
-    const result = await perform(run, selection, agentId, task);
-    const { latencyMs, usage } = result;
-    run.record('agent-answered', { agentId, label: task.label, latencyMs, usage });
+    const result = await perform(run, selection, agentId, attemptId, task);
+    const { latencyMs, usage, loop } = result;
+    run.record('agent-answered', { agentId, label: task.label, latencyMs, usage, ...(loop ? { loop } : {}) });
     const errors = task.validate
       ? await validateOutput({ schema: contract.outputSchema, output: result.output })
       : [];
@@ -126,6 +132,8 @@ async function attempt(
     run.record('agent-failed', { agentId, label: task.label, category, message });
     if (isCancellation(err)) throw err;
     await measure(run, agentId, attemptId, { ok: false, category, error: message });
+    // A tool loop at its bound ends the contract: a fallback would run past the same bound.
+    if (err instanceof LoopStopped) throw err;
     return undefined;
   }
 }

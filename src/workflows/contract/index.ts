@@ -13,6 +13,7 @@ import { escalate } from './escalation.js';
 import { runPipeline } from './pipeline.js';
 import { acceptReviews, askPerson, rejection } from './review.js';
 import { ContractRun } from './run.js';
+import { LoopStopped } from './toolLoop.js';
 import { classify, evaluatePolicy, recordAudit } from './steps.js';
 
 export async function contractWorkflow(payload: ContractInputPayload): Promise<ContractState> {
@@ -31,6 +32,8 @@ export async function contractWorkflow(payload: ContractInputPayload): Promise<C
     return await govern(run, requireReview ?? []);
   } catch (err) {
     if (isCancellation(err)) await CancellationScope.nonCancellable(() => recordCancellation(run));
+    // An agent's tool loop hit a hard bound: the contract ends there, with the bound as the reason.
+    if (err instanceof LoopStopped) return run.finish('FAILED', err.message);
     throw err;
   }
 }

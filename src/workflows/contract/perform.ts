@@ -1,6 +1,7 @@
-// Getting one agent's answer for one attempt. Most agents answer in one call. A remote agent (A2A)
-// may stop and ask its client a question, or for credentials: a person answers (a review with the
-// agent's question, never a silent retry) and the answer goes back on the same remote task.
+// Getting one agent's answer for one attempt. Most agents answer in one call; an `openai` agent
+// with tools works in a governed tool loop (toolLoop.ts). A remote agent (A2A) may stop and ask its
+// client a question, or for credentials: a person answers (a review with the agent's question,
+// never a silent retry) and the answer goes back on the same remote task.
 import type { ExecuteResult } from '../../activities/execute.js';
 import type { Selection } from '../../shared/decision.js';
 import { agentFailure } from '../../shared/failures.js';
@@ -8,16 +9,24 @@ import { callAgent } from './agentCall.js';
 import { askPerson } from './review.js';
 import type { ContractRun } from './run.js';
 import type { Task } from './agents.js';
+import { runToolLoop, type LoopSummary } from './toolLoop.js';
 
 /** Questions one attempt may ask before it is given up: an agent that keeps asking fails. */
 const MAX_QUESTIONS = 5;
+
+/** An attempt's answer; a tool loop's also says how many turns and calls it took. */
+export type Performed = ExecuteResult & { loop?: LoopSummary };
 
 export async function perform(
   run: ContractRun,
   selection: Selection,
   agentId: string,
+  attemptId: string,
   task: Task,
-): Promise<ExecuteResult> {
+): Promise<Performed> {
+  // Chosen at selection from the agents file and recorded with it: an agent with tools works in a
+  // loop whose every turn and tool call is its own step, each tool call decided by policy.
+  if (selection.placement[agentId]?.tools) return runToolLoop(run, selection, agentId, attemptId, task);
   const summary = `execute ${task.label} with agent ${agentId}`;
   let reply: { taskId: string; contextId?: string; text: string } | undefined;
   for (let asked = 0; ; asked++) {

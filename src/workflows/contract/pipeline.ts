@@ -81,6 +81,7 @@ async function runStage(
   }
   const task = {
     label: `${run.contract.id}/${stage.id} (${stage.role})`,
+    role: stage.role,
     input: {
       instructions: stage.instructions ?? null,
       input: run.input ?? null,

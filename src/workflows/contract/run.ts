@@ -27,6 +27,11 @@ export class ContractRun {
   review?: OpenReview;
   /** Who is asked when a person must decide mid-work (an agent's question): the contract's decision. */
   reviewPolicy: Pick<PolicyResult, 'reviewWithinMs' | 'reviewChain'> = {};
+  /**
+   * Each agent's measured standing in the policy decision it was last selected under: what a tool
+   * loop's decisions judge it by (never anything the agent or a tool said).
+   */
+  readonly standings = new Map<string, { trust: number; probation: boolean }>();
   /** How many reviews this run has opened (numbers each review's notifications). */
   reviews = 0;
   /** Notifications under way, and what each is about. */
