@@ -3,6 +3,9 @@
 // tests run bin/arbiter.js, which runs the compiled build: it is brought up to date first (a no-op
 // after `npm test`'s setup), so `npx vitest run <file>` never tests an old build.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/embedded/devServer.js';
 import { workflowBundle } from '../../src/runtime/workflowBundle.js';
@@ -16,6 +19,7 @@ declare module 'vitest' {
 }
 
 let server: DevServer | undefined;
+let runTmp: string | undefined;
 const repoFile = (path: string) => new URL(`../../${path}`, import.meta.url).pathname;
 
 function ensureBuild(): void {
@@ -27,6 +31,11 @@ function ensureBuild(): void {
 }
 
 export async function setup(project: TestProject): Promise<void> {
+  // Every temporary folder of the run (test files, workers, servers and the processes they start
+  // all take theirs from os.tmpdir()) goes under one folder that teardown removes, so repeated runs
+  // leave nothing behind in /tmp. The test processes start after this and inherit TMPDIR.
+  runTmp = mkdtempSync(join(tmpdir(), 'arbiter-run-'));
+  process.env.TMPDIR = runTmp;
   ensureBuild();
   // The same function the worker uses: the prebuilt bundle when it matches the sources.
   const [started, bundle] = await Promise.all([
@@ -40,4 +49,5 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await server?.stop();
+  if (runTmp) rmSync(runTmp, { recursive: true, force: true });
 }

@@ -171,6 +171,12 @@ describe(`workflow entry points under generated payloads (seed ${seed})`, () => 
     );
     // The property needs both kinds to have been tried.
     expect(started.some((s) => s.refused)).toBe(true);
+    // The figures docs/reliability.md reports, for this seed.
+    const refused = started.filter((s) => s.refused).length;
+    console.info(
+      `malformed input: ${started.length} payloads started, ${refused} refused as BAD_INPUT, ` +
+        `${started.length - refused} valid, 0 stuck, 0 failed workflow tasks (seed ${seed})`,
+    );
   });
 
   it('ignore and record malformed signals, refuse malformed updates, and still take a valid answer', async () => {
@@ -212,6 +218,10 @@ describe(`workflow entry points under generated payloads (seed ${seed})`, () => 
         expect(still.status).toBe('awaiting-review');
         const ignored = still.trail.filter((e) => e.kind === 'signal-ignored');
         expect(ignored).toHaveLength(bad.length + badCancels.length);
+        console.info(
+          `malformed messages: ${bad.length} review answers refused (as signal and as update), ` +
+            `${badCancels.length} cancel reasons ignored, ${ignored.length} signal-ignored trail events (seed ${seed})`,
+        );
         await arbiter.review(workflowId, { decision: 'approve', reviewer: 'alice', reason: 'fine' });
         return arbiter.contractResult(workflowId);
       });
