@@ -2,16 +2,15 @@
 // never the agent, decides: classify -> decide by policy -> (a person, when policy asks) -> select
 // -> execute and validate -> audit. The modules beside this file say how each step is done; every
 // step is recorded in the trail (run.ts), and nothing a step returns is trusted without parsing.
-import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES as SA } from '../../shared/constants.js';
-import { ContractInput, type ContractInputPayload } from '../../shared/contract.js';
+import type { ContractInputPayload } from '../../shared/contract.js';
 import type { Classification, ContractState, PolicyResult } from '../../shared/decision.js';
-import { cancelReasonSignal, CancelRequest, stateQuery } from '../../shared/messages.js';
-import { invalidPayload, problemsOf } from '../../shared/problems.js';
 import { deliver, noAgentReason, select, type Delivered } from './agents.js';
+import { admit, listen, recordCancellation } from './entry.js';
 import { escalate } from './escalation.js';
 import { runPipeline } from './pipeline.js';
-import { acceptReviews, askPerson, rejection } from './review.js';
+import { askPerson, rejection } from './review.js';
 import { ContractRun } from './run.js';
 import { LoopStopped } from './toolLoop.js';
 import { classify, evaluatePolicy, recordAudit } from './steps.js';
@@ -129,32 +128,4 @@ async function settleEscalation(run: ContractRun, done: Delivered | string): Pro
   run.state.output = done.output;
   await done.measured;
   return run.finish('SUCCEEDED', undefined, done.agentId);
-}
-
-/** The input as the schema takes it (defaults filled in), or a failed run naming each problem. */
-function admit(payload: unknown): ContractInput {
-  const parsed = ContractInput.safeParse(payload);
-  if (!parsed.success) throw invalidPayload('contract workflow input', parsed.error);
-  return parsed.data;
-}
-
-/** The state query, review answers, and who cancels (a malformed cancel reason is ignored). */
-function listen(run: ContractRun): void {
-  setHandler(stateQuery, () => run.state);
-  acceptReviews(run);
-  setHandler(cancelReasonSignal, (payload) => {
-    const parsed = CancelRequest.safeParse(payload);
-    if (parsed.success) run.cancelRequest = parsed.data;
-    else {
-      const problem = problemsOf(parsed.error).join('; ');
-      run.record('signal-ignored', { signal: 'cancel-reason', problem, payload: payload });
-    }
-  });
-}
-
-/** The cancellation, durably: who and why, even though the workflow is being cancelled. */
-async function recordCancellation(run: ContractRun): Promise<void> {
-  const by = run.cancelRequest;
-  run.record('cancel-requested', by ? { by: by.by, reason: by.reason } : {});
-  await run.finish('CANCELLED', by ? `cancelled by ${by.by}: ${by.reason}` : 'cancelled');
 }
