@@ -8,13 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { loadDeps } from '../../src/activities/deps.js';
 import type { Arbiter } from '../../src/client.js';
 import { loadConfig, type Config } from '../../src/config/settings.js';
-import { tracingWorkflowModules } from '../../src/observability/tracing.js';
-import { workflowsPath as arbiterWorkflowsPath } from '../../src/worker.js';
+import { workflowBundle } from '../../src/runtime/workflowBundle.js';
 import type { LoadTarget } from './load.js';
 import { countsFor, log, repoRoot, runTag, type Counts } from './settings.js';
 import { Stack, type ArbiterSetup } from './stack.js';
@@ -63,16 +62,10 @@ function benchConfig(address: string, tempDir: string): Config {
   };
 }
 
-/** The Arbiter workflows bundled once, for every Arbiter worker of the run. */
+/** The product's own workflow bundle (prebuilt by the build, or built once into the run's folder). */
 async function bundleArbiterWorkflows(tempDir: string): Promise<string> {
   // With OTEL_* tracing on, the bundle carries the workflow tracing interceptors (none otherwise).
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: arbiterWorkflowsPath,
-    workflowInterceptorModules: tracingWorkflowModules(),
-    logger: new DefaultLogger('WARN'),
-  });
-  const codePath = join(tempDir, 'workflows.js');
-  writeFileSync(codePath, code);
+  const { codePath } = await workflowBundle({ encodedFailures: false, cacheDir: join(tempDir, 'bundles') });
   return codePath;
 }
 

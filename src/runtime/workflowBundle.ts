@@ -60,6 +60,8 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const repoRoot = join(tree, '..');
 /** The workflow entry point of the running tree. */
 export const workflowsPath = join(tree, 'workflows', `index${ext}`);
+/** Shared by every workflow of a worker thread instead of loaded per workflow (see the file). */
+export const preloadedPath = join(tree, 'workflows', `preloaded${ext}`);
 /** Where the build puts the prebuilt bundles and their manifests. */
 export const prebuiltDir = join(repoRoot, 'dist', 'workflow-bundles');
 /** What workflow code may import (eslint's sandbox rule): the sources a bundle is made of. */
@@ -124,6 +126,7 @@ async function bundle(variant: BundleVariant): Promise<string> {
   ]);
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    preloadModules: [preloadedPath],
     workflowInterceptorModules: tracingWorkflowModules(variant.tracing),
     ...(variant.encodedFailures ? { failureConverterPath } : {}),
     logger: new DefaultLogger('WARN'),
