@@ -48,6 +48,18 @@ import { describeFailure } from '../tools/failures.js';
 import type { Deps } from './deps.js';
 import { HEARTBEAT_EVERY_MS } from './execute.js';
 
+/**
+ * A failed tool step as the agent's failure, categorised, and named by `what` unless the message
+ * already names the server. A step cancelled by Temporal rethrows as it is.
+ */
+function toolFailure(signal: AbortSignal | undefined, what: string) {
+  return (err: unknown): never => {
+    if (signal?.aborted) throw err;
+    const { category, message } = describeFailure(err);
+    throw agentFailure(category, message.startsWith('tool server') ? message : `${what}: ${message}`);
+  };
+}
+
 type OpenAiAgent = Agent & { endpoint: Extract<Agent['endpoint'], { kind: 'openai' }> };
 
 /** Said to the model on every turn, before the operator's own system prompt is obeyed. */
@@ -250,14 +262,7 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
                 },
                 { timeoutMs: timeoutOf(server), signal: step.signal },
               )
-              .catch((err: unknown) => {
-                if (step.signal?.aborted) throw err;
-                const { category, message } = describeFailure(err);
-                throw agentFailure(
-                  category,
-                  message.startsWith('tool server') ? message : `tool server ${server.id}: ${message}`,
-                );
-              }),
+              .catch(toolFailure(step.signal, `tool server ${server.id}`)),
           ),
         ),
       );
@@ -426,14 +431,7 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
               }),
             { timeoutMs: timeoutOf(server), signal: step.signal },
           )
-          .catch((err: unknown) => {
-            if (step.signal?.aborted) throw err;
-            const { category, message } = describeFailure(err);
-            throw agentFailure(
-              category,
-              message.startsWith('tool server') ? message : `tool ${server.id}/${req.tool}: ${message}`,
-            );
-          }),
+          .catch(toolFailure(step.signal, `tool ${server.id}/${req.tool}`)),
       );
       return {
         ...outcome,

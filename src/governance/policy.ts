@@ -46,6 +46,23 @@ export interface PolicySet {
 const levelOf = (c: DataClass): number => DATA_CLASSES.indexOf(c);
 const decimal = (n: number) => ({ __extn: { fn: 'decimal', arg: n.toFixed(4) } });
 
+/** Cedar's answer to one request: permitted, by which policies, with any evaluation errors. */
+function answerOf(answer: cedar.AuthorizationAnswer): {
+  permitted: boolean;
+  policyIds: string[];
+  errors: string[];
+} {
+  if (answer.type === 'failure') {
+    return { permitted: false, policyIds: [], errors: answer.errors.map((e) => e.message) };
+  }
+  const { decision, diagnostics } = answer.response;
+  return {
+    permitted: decision === 'allow',
+    policyIds: [...diagnostics.reason].sort(),
+    errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+  };
+}
+
 function lineOf(text: string, offset: number): number {
   return text.slice(0, offset).split('\n').length;
 }
@@ -405,15 +422,7 @@ export class PolicyEngine {
         contractEntity(input.contract, input.classification),
       ],
     });
-    if (answer.type === 'failure') {
-      return { permitted: false, policyIds: [], errors: answer.errors.map((e) => e.message) };
-    }
-    const { decision, diagnostics } = answer.response;
-    return {
-      permitted: decision === 'allow',
-      policyIds: [...diagnostics.reason].sort(),
-      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-    };
+    return answerOf(answer);
   }
 
   /**
@@ -505,15 +514,7 @@ export class PolicyEngine {
         },
       ],
     });
-    if (answer.type === 'failure') {
-      return { permitted: false, policyIds: [], errors: answer.errors.map((e) => e.message) };
-    }
-    const { decision, diagnostics } = answer.response;
-    return {
-      permitted: decision === 'allow',
-      policyIds: [...diagnostics.reason].sort(),
-      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-    };
+    return answerOf(answer);
   }
 
   evaluate(input: PolicyInput): PolicyResult {
