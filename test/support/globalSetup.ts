@@ -3,7 +3,7 @@
 // tests run bin/arbiter.js, which runs the compiled build: it is brought up to date first (a no-op
 // after `npm test`'s setup), so `npx vitest run <file>` never tests an old build.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -35,6 +35,8 @@ export async function setup(project: TestProject): Promise<void> {
   // all take theirs from os.tmpdir()) goes under one folder that teardown removes, so repeated runs
   // leave nothing behind in /tmp. The test processes start after this and inherit TMPDIR.
   runTmp = mkdtempSync(join(tmpdir(), 'arbiter-run-'));
+  // Others may pass through (not list): the cluster suite's PostgreSQL runs as its own OS user.
+  chmodSync(runTmp, 0o711);
   process.env.TMPDIR = runTmp;
   ensureBuild();
   // The same function the worker uses: the prebuilt bundle when it matches the sources.
