@@ -44,7 +44,8 @@ async function finishRequest(arbiter: Arbiter, workflowId: string): Promise<Plan
     const plan = await arbiter.status(workflowId);
     if (!isPlanState(plan)) throw new Error(`${workflowId} is not a plan`);
     if (plan.status === 'completed' || plan.status === 'cancelled') return plan;
-    for (const node of plan.nodes.filter((n) => n.status === 'running')) {
+    // status() shows a contract waiting for a person as `awaiting-review` (a running child to the plan).
+    for (const node of plan.nodes.filter((n) => n.status === 'awaiting-review' || n.status === 'running')) {
       const child = await arbiter.contractStatus(node.workflowId).catch(() => undefined);
       if (child?.status !== 'awaiting-review') continue;
       say(

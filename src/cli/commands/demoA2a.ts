@@ -56,12 +56,15 @@ export async function startDemoA2a(
 ): Promise<DemoA2a | undefined> {
   let agent: GlossaryAgent;
   try {
-    const mod = (await import(agentModule)) as {
+    // The example is TypeScript and the CLI runs compiled: tsx (a development dependency, like the
+    // example's express) loads it.
+    const { tsImport } = await import('tsx/esm/api');
+    const mod = (await tsImport(agentModule, import.meta.url)) as {
       startGlossaryAgent: (opts: { unref: boolean }) => Promise<GlossaryAgent>;
     };
     agent = await mod.startGlossaryAgent({ unref: true });
   } catch (err) {
-    // express is a development dependency: an install without it runs the demo without this part.
+    // tsx and express are development dependencies: an install without them runs the demo without this part.
     log(`the example A2A agent is not started (${(err as Error).message.split('\n')[0]})`);
     return undefined;
   }
