@@ -190,9 +190,10 @@ export function buildProgram(): Command {
     )
     .option('--port <port>', 'port to listen on', '8888')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--origin <url...>', 'browser origin(s) allowed to call it (the Web UI)', [
-      'http://localhost:8233',
-    ])
+    .option(
+      '--origin <url...>',
+      'browser origin(s) allowed to call it (default: the Web UI the CLI links to, ARBITER_UI_URL or the server port + 1000)',
+    )
     .option('--insecure-no-auth', 'serve without ARBITER_CODEC_TOKEN (trusted local network only)')
     .action(async (opts: CodecServerOptions) =>
       (await import('./commands/codecServer.js')).codecServer(opts),

@@ -246,4 +246,26 @@ describe('arbiter codec-server', () => {
     expect(none.stderr).toContain('ARBITER_CODEC_KEYS is not set');
     expect(hasStackTrace(none.stderr)).toBe(false);
   }, 180_000);
+
+  it('allows the Web UI its links point at by default: the dev server port + 1000, or ARBITER_UI_URL', async () => {
+    const keys = `k1:${randomBytes(32).toString('base64')}`;
+    for (const [env, origin] of [
+      [{ ARBITER_DEV_PORT: '17233' }, 'http://localhost:18233'],
+      [{ ARBITER_UI_URL: 'https://temporal.example.com/ui/' }, 'https://temporal.example.com'],
+    ] as const) {
+      const port = await freePort();
+      const server = startArbiter(['codec-server', '--port', String(port), '--insecure-no-auth'], {
+        ARBITER_CODEC_KEYS: keys,
+        ...env,
+      });
+      await printed(server, `codec server on http://127.0.0.1:${port} for ${origin} (NO authentication`);
+      const preflight = await fetch(`http://127.0.0.1:${port}/decode`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    }
+  }, 180_000);
 });

@@ -3,13 +3,15 @@
 import { badInput } from '../../shared/errors.js';
 import { CODEC_KEYS_ENV, codecFromEnv } from '../../security/codec.js';
 import { CODEC_TOKEN_ENV, createCodecServer, listen } from '../../security/codecServer.js';
+import { loadConfig } from '../../config/settings.js';
+import { uiBaseFromEnv } from '../output.js';
 
 const log = (line: string) => process.stderr.write(`arbiter: ${line}\n`);
 
 export interface CodecServerOptions {
   port: string;
   host: string;
-  origin: string[];
+  origin?: string[];
   insecureNoAuth?: boolean;
 }
 
@@ -26,20 +28,22 @@ export async function codecServer(opts: CodecServerOptions): Promise<void> {
     ]);
   }
   const token = process.env[CODEC_TOKEN_ENV]?.trim() || undefined;
+  // By default the Web UI every link of this CLI points at (so ARBITER_DEV_PORT moves it too).
+  const origins = opts.origin ?? [new URL(uiBaseFromEnv(loadConfig())).origin];
   const server = createCodecServer({
     codec,
-    origins: opts.origin,
+    origins,
     ...(token ? { token } : {}),
     ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}),
   });
   const bound = await listen(server, port, opts.host);
   log(
-    `codec server on http://${opts.host}:${bound} for ${opts.origin.join(', ')}` +
+    `codec server on http://${opts.host}:${bound} for ${origins.join(', ')}` +
       (token ? ' (bearer token required)' : ' (NO authentication: --insecure-no-auth)'),
   );
   // The Web UI cannot send the bearer token; a browser signs in once at this page instead. The
   // session cookie only reaches the codec server when it has the UI's host name (same site).
-  const uiHost = URL.canParse(opts.origin[0] ?? '') ? new URL(opts.origin[0]!).hostname : '';
+  const uiHost = URL.canParse(origins[0] ?? '') ? new URL(origins[0]!).hostname : '';
   const loopback = (h: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(h);
   const address = `http://${loopback(opts.host) && loopback(uiHost) ? uiHost : opts.host}:${bound}`;
   log(
