@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Contract, DataClass } from '../src/shared/contract.js';
 import { readDocument, validate } from '../src/config/files.js';
 
-export const PARTS = ['dev', 'heldback', 'heldback2', 'heldback3'] as const;
+export const PARTS = ['dev', 'heldback', 'heldback2', 'heldback3', 'heldback4'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const EvalText = z
