@@ -56,6 +56,65 @@ function cancelledBy(signal: AbortSignal, err: unknown): CancelledFailure {
   return new CancelledFailure(`cancelled while the agent call ran: ${(err as Error).message}`);
 }
 
+type Agent = AgentCall['agent'];
+/** What the endpoint answered: a result, or (A2A) a remote task that waits for a person. */
+type Answer =
+  | { kind: 'result'; result: AgentResult; remote?: A2aRemote }
+  | { kind: 'pending'; pending: A2aPending; remote: A2aRemote };
+
+/** Calls the agent's endpoint once for this attempt. */
+async function callEndpoint(
+  ctx: Context,
+  deps: Deps,
+  call: AgentCall,
+  reply: ExecuteRequest['reply'],
+): Promise<Answer> {
+  const { endpoint } = call.agent;
+  switch (endpoint.kind) {
+    case 'builtin':
+      return { kind: 'result', result: runBuiltin(endpoint.name, call) };
+    case 'openai':
+      return { kind: 'result', result: await runOpenAi(call, deps.llm) };
+    case 'http':
+      return { kind: 'result', result: await runHttp(call) };
+    case 'a2a': {
+      const a2a = await runA2a(call, reply, {
+        resumed: ctx.info.heartbeatDetails as unknown,
+        heartbeat: (details) => ctx.heartbeat(details),
+        // A cancelled contract usually closes before its next heartbeat could tell this
+        // attempt "cancel requested"; the heartbeat then answers "not found". Both mean the
+        // remote task is orphaned, so it is cancelled too.
+        workAbandoned: () =>
+          ctx.cancellationDetails?.cancelRequested === true || ctx.cancellationDetails?.notFound === true,
+      });
+      if (a2a.kind === 'pending') return { kind: 'pending', pending: a2a.pending, remote: a2a.remote };
+      return { kind: 'result', result: { output: a2a.output }, remote: a2a.remote };
+    }
+  }
+}
+
+/** The answer as the contract records it: size-checked output, tokens and cost. */
+function measured(agent: Agent, result: AgentResult): Pick<ExecuteResult, 'output' | 'usage'> {
+  // Temporal refuses payloads near 2 MB and warns well before: an answer this big is refused
+  // here, as the agent's fault, instead of failing the activity on the way into the history.
+  const size = Buffer.byteLength(JSON.stringify(result.output ?? null));
+  if (size > MAX_OUTPUT_BYTES) {
+    throw agentFailure(
+      'invalid-output',
+      `output of ${size} bytes exceeds the ${MAX_OUTPUT_BYTES}-byte limit`,
+    );
+  }
+  const inputTokens = result.usage?.inputTokens ?? 0;
+  const outputTokens = result.usage?.outputTokens ?? 0;
+  // An agent that reports its own cost is believed for the cost only; otherwise its pricing.
+  const costUsd =
+    result.usage?.costUsd ?? costOf(agent.pricing, { inputTokens, outputTokens }, agent.pricing.perCallUsd);
+  return {
+    output: result.output,
+    usage: { inputTokens, outputTokens, costUsd: Math.round(costUsd * 1e6) / 1e6 },
+  };
+}
+
 export const executeActivities = (deps: Deps) => ({
   /** Runs one agent. The idempotency key is the same on every retry of this step. */
   async executeAgent(req: ExecuteRequest): Promise<ExecuteResult> {
@@ -71,7 +130,6 @@ export const executeActivities = (deps: Deps) => ({
       signal: ctx.cancellationSignal,
     };
     const started = performance.now();
-    let result: AgentResult;
     // A remote call heartbeats while it runs: a dead worker is noticed within the heartbeat
     // timeout, and the heartbeat's answer is how a cancelled contract reaches this call (the SDK
     // then aborts ctx.cancellationSignal, which the http and openai agents pass to their request).
@@ -80,42 +138,9 @@ export const executeActivities = (deps: Deps) => ({
     // heartbeat would overwrite them).
     const a2a = agent.endpoint.kind === 'a2a';
     const beat = ctx.info.isLocal || a2a ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
-    let remote: A2aRemote | undefined;
+    let answer: Answer;
     try {
-      switch (agent.endpoint.kind) {
-        case 'builtin':
-          result = runBuiltin(agent.endpoint.name, call);
-          break;
-        case 'openai':
-          result = await runOpenAi(call, deps.llm);
-          break;
-        case 'http':
-          result = await runHttp(call);
-          break;
-        case 'a2a': {
-          const a2aResult = await runA2a(call, req.reply, {
-            resumed: ctx.info.heartbeatDetails as unknown,
-            heartbeat: (details) => ctx.heartbeat(details),
-            // A cancelled contract usually closes before its next heartbeat could tell this
-            // attempt "cancel requested"; the heartbeat then answers "not found". Both mean the
-            // remote task is orphaned, so it is cancelled too.
-            workAbandoned: () =>
-              ctx.cancellationDetails?.cancelRequested === true || ctx.cancellationDetails?.notFound === true,
-          });
-          remote = a2aResult.remote;
-          if (a2aResult.kind === 'pending') {
-            return {
-              output: undefined,
-              usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-              latencyMs: Math.round(performance.now() - started),
-              pending: a2aResult.pending,
-              remote: a2aResult.remote,
-            };
-          }
-          result = { output: a2aResult.output };
-          break;
-        }
-      }
+      answer = await callEndpoint(ctx, deps, call, req.reply);
     } catch (err) {
       // The agents report an aborted request as a timeout; when it was aborted because Temporal
       // cancelled this attempt (contract cancelled, timed out, worker shutting down), the SDK's own
@@ -125,25 +150,15 @@ export const executeActivities = (deps: Deps) => ({
     } finally {
       clearInterval(beat);
     }
-    // Temporal refuses payloads near 2 MB and warns well before: an answer this big is refused
-    // here, as the agent's fault, instead of failing the activity on the way into the history.
-    const size = Buffer.byteLength(JSON.stringify(result.output ?? null));
-    if (size > MAX_OUTPUT_BYTES) {
-      throw agentFailure(
-        'invalid-output',
-        `output of ${size} bytes exceeds the ${MAX_OUTPUT_BYTES}-byte limit`,
-      );
+    const latencyMs = Math.round(performance.now() - started);
+    if (answer.kind === 'pending') {
+      const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      return { output: undefined, usage, latencyMs, pending: answer.pending, remote: answer.remote };
     }
-    const inputTokens = result.usage?.inputTokens ?? 0;
-    const outputTokens = result.usage?.outputTokens ?? 0;
-    // An agent that reports its own cost is believed for the cost only; otherwise its pricing.
-    const costUsd =
-      result.usage?.costUsd ?? costOf(agent.pricing, { inputTokens, outputTokens }, agent.pricing.perCallUsd);
     return {
-      output: result.output,
-      usage: { inputTokens, outputTokens, costUsd: Math.round(costUsd * 1e6) / 1e6 },
-      latencyMs: Math.round(performance.now() - started),
-      ...(remote ? { remote } : {}),
+      ...measured(agent, answer.result),
+      latencyMs,
+      ...(answer.remote ? { remote: answer.remote } : {}),
     };
   },
 

@@ -205,30 +205,201 @@ function toOpenAi(m: ChatMessage): OpenAI.Chat.Completions.ChatCompletionMessage
   };
 }
 
+type ToolAgent = OpenAiAgent & { servers: ToolServer[] };
+
+/** The registered agent with tools, or a refusal saying why it cannot use any. */
+function toolAgentOf(deps: Deps, agentId: string): ToolAgent {
+  const agent = deps.agents.get(agentId);
+  if (!agent) throw agentFailure('refused', `agent "${agentId}" is not registered on this worker`);
+  if (agent.endpoint.kind !== 'openai' || !agent.endpoint.tools) {
+    throw agentFailure('refused', `agent "${agentId}" declares no tools (endpoint.tools in agents.yaml)`);
+  }
+  return { ...(agent as OpenAiAgent), servers: agent.endpoint.tools };
+}
+
+/** The agent's server for `tool`, or a refusal when it declares none or its allow list omits the tool. */
+function serverOf(agent: { id: string; servers: ToolServer[] }, serverId: string, tool: string): ToolServer {
+  const server = agent.servers.find((s) => s.id === serverId);
+  if (!server) throw agentFailure('refused', `agent "${agent.id}" declares no tool server "${serverId}"`);
+  if (server.allow && !server.allow.includes(tool)) {
+    throw agentFailure('refused', `tool ${serverId}/${tool} is not in agent "${agent.id}"'s allow list`);
+  }
+  return server;
+}
+
+const timeoutOf = (server: ToolServer): number => parseDuration(server.timeout) ?? DEFAULT_TIMEOUT_MS;
+
+/** What the model is told before the conversation: its instructions and the contract. */
+function openingMessages(endpoint: OpenAiAgent['endpoint'], req: ModelTurnInput) {
+  const { contract } = req;
+  const system = [endpoint.systemPrompt, TOOL_GUIDANCE];
+  if (contract.outputSchema) {
+    system.push(`Your final answer must match this JSON Schema: ${JSON.stringify(contract.outputSchema)}`);
+  }
+  const opening = JSON.stringify({
+    title: contract.title,
+    objective: contract.objective,
+    acceptanceCriteria: contract.acceptanceCriteria,
+    inputs: contract.inputs ?? null,
+    input: req.input ?? null,
+  });
+  return [
+    { role: 'system' as const, content: system.join('\n') },
+    { role: 'user' as const, content: opening },
+  ];
+}
+
+/** The offered tools as OpenAI functions (none: no `tools` field at all). */
+function functionsOf(tools: ModelTurnInput['tools']) {
+  if (tools.length === 0) return {};
+  return {
+    tools: tools.map((t) => ({
+      type: 'function' as const,
+      function: { name: t.functionName, description: t.description, parameters: t.inputSchema },
+    })),
+  };
+}
+
+/** The calls the model asked for, each with its own id, and each checked against the offered tools. */
+function askedCalls(
+  message: OpenAI.Chat.Completions.ChatCompletionMessage,
+  turn: number,
+  byName: Map<string, ModelTurnInput['tools'][number]>,
+): { calls: ModelToolCall[]; toolCalls: ToolCallRequest[] } {
+  const seen = new Set<string>();
+  const asked = (message.tool_calls ?? []).map((tc, i) => {
+    // Weak servers omit or repeat ids; each call needs its own for the tool result to answer it.
+    let id = tc.id || `call_${turn}_${i + 1}`;
+    if (seen.has(id)) id = `${id}_${i + 1}`;
+    seen.add(id);
+    const call: ModelToolCall =
+      tc.type === 'function'
+        ? { id, name: tc.function?.name ?? '', arguments: tc.function?.arguments ?? '' }
+        : { id, name: '', arguments: '' };
+    return { call, type: String(tc.type) };
+  });
+  const toolCalls = asked.map(({ call, type }): ToolCallRequest =>
+    type === 'function'
+      ? readToolCall(call, byName)
+      : {
+          ok: false,
+          id: call.id,
+          functionName: '',
+          error: `a "${type}" tool call cannot run; call one of the functions offered`,
+          argumentsDigest: digest(''),
+        },
+  );
+  return { calls: asked.map((a) => a.call), toolCalls };
+}
+
+/**
+ * A turn's tokens and cost: the agent's own pricing when it states token prices, else the table for
+ * Arbiter's models; the agent's per-call price is charged once per contract, on the first turn.
+ */
+function turnUsage(
+  deps: Deps,
+  agent: ToolAgent,
+  usage: OpenAI.Completions.CompletionUsage | undefined,
+  turn: number,
+) {
+  const inputTokens = usage?.prompt_tokens ?? 0;
+  const outputTokens = usage?.completion_tokens ?? 0;
+  const own = agent.pricing;
+  const price =
+    own.inputPer1kTokensUsd > 0 || own.outputPer1kTokensUsd > 0
+      ? own
+      : deps.pricing.models[agent.endpoint.model];
+  const costUsd = costOf(price, { inputTokens, outputTokens }, turn === 1 ? own.perCallUsd : 0);
+  return { inputTokens, outputTokens, costUsd };
+}
+
+/** One server's tools the agent may offer (narrowed by allow), with what was listed and left out. */
+function discoverServer(
+  connections: ToolConnections,
+  server: ToolServer,
+  step: ReturnType<typeof stepContext>,
+) {
+  return connections
+    .use(
+      server,
+      step.scope,
+      async ({ client, opened }) => {
+        const listed = await listServerTools(client, { timeoutMs: timeoutOf(server), signal: step.signal });
+        const { kept, notOffered } = narrow(server, listed);
+        const summary: DiscoveredServer = serverSummary(
+          server,
+          opened.kind,
+          client,
+          listed.length,
+          kept.length,
+          notOffered,
+        );
+        return { tools: kept.map((t) => describeTool(server, t)), summary };
+      },
+      { timeoutMs: timeoutOf(server), signal: step.signal },
+    )
+    .catch(toolFailure(step.signal, `tool server ${server.id}`));
+}
+
+/** One MCP call on the agent's server, with the step's deadline, key and result bound. */
+function callOnServer(
+  connections: ToolConnections,
+  server: ToolServer,
+  step: ReturnType<typeof stepContext>,
+  req: Pick<CallToolInput, 'tool' | 'arguments' | 'idempotencyKey'>,
+  maxBytes: number,
+) {
+  const timeoutMs = timeoutOf(server);
+  return connections
+    .use(
+      server,
+      step.scope,
+      ({ client }) =>
+        callMcpTool(client, req.tool, req.arguments, {
+          timeoutMs,
+          signal: step.signal,
+          idempotencyKey: req.idempotencyKey,
+          maxBytes,
+        }),
+      { timeoutMs, signal: step.signal },
+    )
+    .catch(toolFailure(step.signal, `tool ${server.id}/${req.tool}`));
+}
+
+/** The model's answer to the conversation so far, the step heartbeating while it thinks. */
+async function completeTurn(
+  deps: Deps,
+  endpoint: OpenAiAgent['endpoint'],
+  req: ModelTurnInput,
+): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+  const size = jsonBytes({ transcript: req.transcript, tools: req.tools });
+  if (size > MAX_TURN_INPUT_BYTES) {
+    throw agentFailure(
+      'refused',
+      `the conversation and tool definitions are ${size} bytes, over the ${MAX_TURN_INPUT_BYTES}-byte limit of a turn`,
+    );
+  }
+  const client = createLlmClient(deps.llm, endpoint.baseUrl);
+  const step = stepContext();
+  try {
+    return await beating(step, () =>
+      client.chat.completions.create(
+        {
+          model: endpoint.model,
+          messages: [...openingMessages(endpoint, req), ...req.transcript.map(toOpenAi)],
+          ...functionsOf(req.tools),
+        },
+        step.signal ? { signal: step.signal } : {},
+      ),
+    );
+  } catch (err) {
+    if (err instanceof CancelledFailure) throw err;
+    throw agentFailure(categorize(err), `${endpoint.model}: ${(err as Error).message}`);
+  }
+}
+
 export const toolActivities = (deps: Deps, connections: ToolConnections = new ToolConnections()) => {
-  function toolAgent(agentId: string): OpenAiAgent & { servers: ToolServer[] } {
-    const agent = deps.agents.get(agentId);
-    if (!agent) throw agentFailure('refused', `agent "${agentId}" is not registered on this worker`);
-    if (agent.endpoint.kind !== 'openai' || !agent.endpoint.tools) {
-      throw agentFailure('refused', `agent "${agentId}" declares no tools (endpoint.tools in agents.yaml)`);
-    }
-    return { ...(agent as OpenAiAgent), servers: agent.endpoint.tools };
-  }
-
-  function serverOf(
-    agent: { id: string; servers: ToolServer[] },
-    serverId: string,
-    tool: string,
-  ): ToolServer {
-    const server = agent.servers.find((s) => s.id === serverId);
-    if (!server) throw agentFailure('refused', `agent "${agent.id}" declares no tool server "${serverId}"`);
-    if (server.allow && !server.allow.includes(tool)) {
-      throw agentFailure('refused', `tool ${serverId}/${tool} is not in agent "${agent.id}"'s allow list`);
-    }
-    return server;
-  }
-
-  const timeoutOf = (server: ToolServer): number => parseDuration(server.timeout) ?? DEFAULT_TIMEOUT_MS;
+  const toolAgent = (agentId: string) => toolAgentOf(deps, agentId);
 
   return {
     /** The agent's servers -> the tools it may offer (narrowed by allow), each with its policy flags. */
@@ -238,33 +409,7 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
       const step = stepContext();
       const started = performance.now();
       const perServer = await beating(step, () =>
-        Promise.all(
-          agent.servers.map((server) =>
-            connections
-              .use(
-                server,
-                step.scope,
-                async ({ client, opened }) => {
-                  const listed = await listServerTools(client, {
-                    timeoutMs: timeoutOf(server),
-                    signal: step.signal,
-                  });
-                  const { kept, notOffered } = narrow(server, listed);
-                  const summary: DiscoveredServer = serverSummary(
-                    server,
-                    opened.kind,
-                    client,
-                    listed.length,
-                    kept.length,
-                    notOffered,
-                  );
-                  return { tools: kept.map((t) => describeTool(server, t)), summary };
-                },
-                { timeoutMs: timeoutOf(server), signal: step.signal },
-              )
-              .catch(toolFailure(step.signal, `tool server ${server.id}`)),
-          ),
-        ),
+        Promise.all(agent.servers.map((server) => discoverServer(connections, server, step))),
       );
       return {
         tools: withFunctionNames(perServer.flatMap((s) => s.tools)),
@@ -281,106 +426,19 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
     async modelTurn(raw: ModelTurnInput): Promise<ModelTurnResult> {
       const req = parsed(ModelTurnInput, raw, 'modelTurn');
       const agent = toolAgent(req.agentId);
-      const size = jsonBytes({ transcript: req.transcript, tools: req.tools });
-      if (size > MAX_TURN_INPUT_BYTES) {
-        throw agentFailure(
-          'refused',
-          `the conversation and tool definitions are ${size} bytes, over the ${MAX_TURN_INPUT_BYTES}-byte limit of a turn`,
-        );
-      }
-      const endpoint = agent.endpoint;
-      const { contract } = req;
-      const system = [endpoint.systemPrompt, TOOL_GUIDANCE];
-      if (contract.outputSchema) {
-        system.push(
-          `Your final answer must match this JSON Schema: ${JSON.stringify(contract.outputSchema)}`,
-        );
-      }
-      const opening = JSON.stringify({
-        title: contract.title,
-        objective: contract.objective,
-        acceptanceCriteria: contract.acceptanceCriteria,
-        inputs: contract.inputs ?? null,
-        input: req.input ?? null,
-      });
       const byName = new Map(req.tools.map((t) => [t.functionName, t]));
-      const client = createLlmClient(deps.llm, endpoint.baseUrl);
-      const step = stepContext();
       const started = performance.now();
-      let res: OpenAI.Chat.Completions.ChatCompletion;
-      try {
-        res = await beating(step, () =>
-          client.chat.completions.create(
-            {
-              model: endpoint.model,
-              messages: [
-                { role: 'system', content: system.join('\n') },
-                { role: 'user', content: opening },
-                ...req.transcript.map(toOpenAi),
-              ],
-              ...(req.tools.length > 0
-                ? {
-                    tools: req.tools.map((t) => ({
-                      type: 'function' as const,
-                      function: {
-                        name: t.functionName,
-                        description: t.description,
-                        parameters: t.inputSchema,
-                      },
-                    })),
-                  }
-                : {}),
-            },
-            step.signal ? { signal: step.signal } : {},
-          ),
-        );
-      } catch (err) {
-        if (err instanceof CancelledFailure) throw err;
-        throw agentFailure(categorize(err), `${endpoint.model}: ${(err as Error).message}`);
-      }
+      const res = await completeTurn(deps, agent.endpoint, req);
       const choice = res.choices?.[0];
       if (!choice?.message)
-        throw agentFailure('invalid-output', `${endpoint.model}: the answer has no message`);
-      const seen = new Set<string>();
-      const asked = (choice.message.tool_calls ?? []).map((tc, i) => {
-        // Weak servers omit or repeat ids; each call needs its own for the tool result to answer it.
-        let id = tc.id || `call_${req.turn}_${i + 1}`;
-        if (seen.has(id)) id = `${id}_${i + 1}`;
-        seen.add(id);
-        const call: ModelToolCall =
-          tc.type === 'function'
-            ? { id, name: tc.function?.name ?? '', arguments: tc.function?.arguments ?? '' }
-            : { id, name: '', arguments: '' };
-        return { call, type: String(tc.type) };
-      });
-      const calls = asked.map((a) => a.call);
-      const toolCalls = asked.map(({ call, type }): ToolCallRequest =>
-        type === 'function'
-          ? readToolCall(call, byName)
-          : {
-              ok: false,
-              id: call.id,
-              functionName: '',
-              error: `a "${type}" tool call cannot run; call one of the functions offered`,
-              argumentsDigest: digest(''),
-            },
-      );
-      const inputTokens = res.usage?.prompt_tokens ?? 0;
-      const outputTokens = res.usage?.completion_tokens ?? 0;
-      // The agent's own pricing when it states token prices, else the table for Arbiter's models;
-      // the agent's per-call price is charged once per contract, on the first turn.
-      const own = agent.pricing;
-      const price =
-        own.inputPer1kTokensUsd > 0 || own.outputPer1kTokensUsd > 0
-          ? own
-          : deps.pricing.models[endpoint.model];
-      const costUsd = costOf(price, { inputTokens, outputTokens }, req.turn === 1 ? own.perCallUsd : 0);
+        throw agentFailure('invalid-output', `${agent.endpoint.model}: the answer has no message`);
+      const { calls, toolCalls } = askedCalls(choice.message, req.turn, byName);
       return {
         message: { role: 'assistant', content: choice.message.content ?? null, toolCalls: calls },
         toolCalls,
         ...(calls.length === 0 ? { answer: readAnswer(choice.message.content ?? null) } : {}),
         finishReason: choice.finish_reason ?? null,
-        usage: { inputTokens, outputTokens, costUsd },
+        usage: turnUsage(deps, agent, res.usage, req.turn),
         durationMs: Math.round(performance.now() - started),
       };
     },
@@ -389,7 +447,7 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
     async decideToolCall(raw: DecideToolCallInput): Promise<ToolDecision> {
       const req = parsed(DecideToolCallInput, raw, 'decideToolCall');
       const agent = toolAgent(req.agentId);
-      serverOf({ id: agent.id, servers: agent.servers }, req.tool.server, req.tool.name);
+      serverOf(agent, req.tool.server, req.tool.name);
       return Promise.resolve(
         deps.policy.decideToolCall({
           agent,
@@ -413,25 +471,11 @@ export const toolActivities = (deps: Deps, connections: ToolConnections = new To
     async callTool(raw: CallToolInput): Promise<CallToolResult> {
       const req = parsed(CallToolInput, raw, 'callTool');
       const agent = toolAgent(req.agentId);
-      const server = serverOf({ id: agent.id, servers: agent.servers }, req.server, req.tool);
-      const { maxToolResultBytes } = toolLoopBounds(agent.endpoint);
+      const server = serverOf(agent, req.server, req.tool);
       const step = stepContext();
       const started = performance.now();
       const outcome = await beating(step, () =>
-        connections
-          .use(
-            server,
-            step.scope,
-            ({ client }) =>
-              callMcpTool(client, req.tool, req.arguments, {
-                timeoutMs: timeoutOf(server),
-                signal: step.signal,
-                idempotencyKey: req.idempotencyKey,
-                maxBytes: maxToolResultBytes,
-              }),
-            { timeoutMs: timeoutOf(server), signal: step.signal },
-          )
-          .catch(toolFailure(step.signal, `tool ${server.id}/${req.tool}`)),
+        callOnServer(connections, server, step, req, toolLoopBounds(agent.endpoint).maxToolResultBytes),
       );
       return {
         ...outcome,

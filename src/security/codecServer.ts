@@ -116,6 +116,88 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function page(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    // Not frameable, no scripts: the page only posts the token back to this origin.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    'X-Frame-Options': 'DENY',
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(html);
+}
+
+/** Lets a listed browser origin (the Web UI) read the answer, with its credentials. */
+function allowOrigin(origins: Set<string>, req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (origin && (origins.has(origin) || origins.has('*'))) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Vary', 'Origin');
+  }
+}
+
+const FOR_UI =
+  'Then, in the Temporal Web UI, open the Codec Server settings, enter this address as the browser ' +
+  'endpoint and tick "Include cross-origin credentials".';
+
+/** GET / shows the sign-in form; POST /login checks the token and sets the session cookie. */
+async function signIn(
+  token: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
+  if (!token) return page(res, 200, signInPage(`No sign-in needed (--insecure-no-auth). ${FOR_UI}`, false));
+  if (req.method === 'GET' && path === '/') {
+    return page(res, 200, signInPage(`Sign in with the codec token. ${FOR_UI}`, true));
+  }
+  const given = new URLSearchParams(await readBody(req)).get('token')?.trim() ?? '';
+  if (!given || !authorized(`Bearer ${given}`, token)) {
+    return page(res, 401, signInPage('Wrong token: try again.', true));
+  }
+  page(res, 200, signInPage(`Signed in: this browser may now decode payloads. ${FOR_UI}`, false), {
+    // A working day, then sign in again; the value is the same while the token is unchanged.
+    'Set-Cookie': `${SESSION_COOKIE}=${sessionValue(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`,
+  });
+}
+
+/** POST /encode or /decode from an authorized caller: the payloads through the codec. */
+async function codecCall(
+  codec: CodecServerOptions['codec'],
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+) {
+  let body: z.infer<typeof Body>;
+  try {
+    const parsed = Body.safeParse(JSON.parse(await readBody(req)));
+    if (!parsed.success) {
+      return send(res, 400, {
+        error: `body must be {payloads: [{metadata, data}]} with base64 values: ${parsed.error.issues[0]?.message ?? ''}`,
+      });
+    }
+    body = parsed.data;
+  } catch (err) {
+    return send(res, 400, { error: `body is not JSON: ${(err as Error).message}` });
+  }
+  try {
+    const payloads = body.payloads.map(fromJson);
+    const out = path === '/encode' ? await codec.encode(payloads) : await codec.decode(payloads);
+    send(res, 200, { payloads: out.map(toJson) });
+  } catch (err) {
+    // ArbiterError messages name key ids, never key material.
+    const message = err instanceof ArbiterError ? err.message : 'the payloads could not be processed';
+    send(res, 400, { error: message });
+  }
+}
+
 export function createCodecServer(options: CodecServerOptions): Server {
   if (!options.token && !options.insecureNoAuth) {
     throw new ArbiterError(
@@ -125,54 +207,9 @@ export function createCodecServer(options: CodecServerOptions): Server {
     );
   }
   const origins = new Set(options.origins.map((o) => o.replace(/\/+$/, '')));
-
-  const cors = (req: IncomingMessage, res: ServerResponse): void => {
-    const origin = req.headers.origin;
-    if (origin && (origins.has(origin) || origins.has('*'))) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-      res.setHeader('Vary', 'Origin');
-    }
-  };
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
-    res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  const page = (res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}) => {
-    res.writeHead(status, {
-      'Content-Type': 'text/html; charset=utf-8',
-      // Not frameable, no scripts: the page only posts the token back to this origin.
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-      'X-Frame-Options': 'DENY',
-      'Cache-Control': 'no-store',
-      ...headers,
-    });
-    res.end(html);
-  };
-  const FOR_UI =
-    'Then, in the Temporal Web UI, open the Codec Server settings, enter this address as the browser ' +
-    'endpoint and tick "Include cross-origin credentials".';
-
-  /** GET / shows the sign-in form; POST /login checks the token and sets the session cookie. */
-  const signIn = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    const token = options.token;
-    if (!token) return page(res, 200, signInPage(`No sign-in needed (--insecure-no-auth). ${FOR_UI}`, false));
-    if (req.method === 'GET' && path === '/') {
-      return page(res, 200, signInPage(`Sign in with the codec token. ${FOR_UI}`, true));
-    }
-    const given = new URLSearchParams(await readBody(req)).get('token')?.trim() ?? '';
-    if (!given || !authorized(`Bearer ${given}`, token)) {
-      return page(res, 401, signInPage('Wrong token: try again.', true));
-    }
-    page(res, 200, signInPage(`Signed in: this browser may now decode payloads. ${FOR_UI}`, false), {
-      // A working day, then sign in again; the value is the same while the token is unchanged.
-      'Set-Cookie': `${SESSION_COOKIE}=${sessionValue(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`,
-    });
-  };
-
   return createServer((req, res) => {
     void (async () => {
-      cors(req, res);
+      allowOrigin(origins, req, res);
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (req.method === 'OPTIONS') {
         res.writeHead(204, {
@@ -184,7 +221,7 @@ export function createCodecServer(options: CodecServerOptions): Server {
         return;
       }
       if ((req.method === 'GET' && path === '/') || (req.method === 'POST' && path === '/login')) {
-        return await signIn(req, res, path);
+        return await signIn(options.token, req, res, path);
       }
       if (path !== '/encode' && path !== '/decode')
         return send(res, 404, { error: 'use /encode or /decode' });
@@ -197,28 +234,7 @@ export function createCodecServer(options: CodecServerOptions): Server {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return send(res, 401, { error: 'missing or wrong bearer token' });
       }
-      let body: z.infer<typeof Body>;
-      try {
-        const parsed = Body.safeParse(JSON.parse(await readBody(req)));
-        if (!parsed.success) {
-          return send(res, 400, {
-            error: `body must be {payloads: [{metadata, data}]} with base64 values: ${parsed.error.issues[0]?.message ?? ''}`,
-          });
-        }
-        body = parsed.data;
-      } catch (err) {
-        return send(res, 400, { error: `body is not JSON: ${(err as Error).message}` });
-      }
-      try {
-        const payloads = body.payloads.map(fromJson);
-        const out =
-          path === '/encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
-        send(res, 200, { payloads: out.map(toJson) });
-      } catch (err) {
-        // ArbiterError messages name key ids, never key material.
-        const message = err instanceof ArbiterError ? err.message : 'the payloads could not be processed';
-        send(res, 400, { error: message });
-      }
+      await codecCall(options.codec, req, res, path);
     })().catch(() => {
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
       else res.end();

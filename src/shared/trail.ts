@@ -139,6 +139,8 @@ function addUsage(state: ContractState, u: { inputTokens: number; outputTokens: 
   state.usage.costUsd += u.costUsd;
 }
 
+type EventOf<K extends TrailEvent['kind']> = Extract<TrailEvent, { kind: K }>;
+
 /** Folds one event into the state (in place) and appends it to the trail. */
 export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
   state.trail.push(e);
@@ -159,6 +161,46 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
       state.decision = { route, agentId: null, fallbacks: [], explanation, policyIds: ids, policyVersion };
       break;
     }
+    case 'review-required':
+    case 'review-opened':
+    case 'review-answered':
+      applyReview(state, e);
+      break;
+    case 'model-turn':
+      addUsage(state, e.data.usage);
+      break;
+    case 'tool-called':
+      addUsage(state, { inputTokens: 0, outputTokens: 0, costUsd: e.data.costUsd });
+      break;
+    case 'selected':
+    case 'stage-decided':
+    case 'agent-answered':
+    case 'agent-failed':
+    case 'output-checked':
+    case 'stage-finished':
+      applyWork(state, e);
+      break;
+    case 'finished':
+      state.outcome = e.data.outcome;
+      state.status = STATUS_OF[e.data.outcome];
+      if (e.data.reason) state.reason = e.data.reason;
+      if (e.data.agentId !== undefined && state.decision) state.decision.agentId = e.data.agentId;
+      break;
+    default:
+      // The rest only add to the trail (signal-ignored, escalated, probe, not-measured, sent-back,
+      // remote-task, notified, notify-failed, cancel-requested, tools-discovered, tool-decided,
+      // tool-malformed).
+      break;
+  }
+  return state;
+}
+
+/** A person in the loop: required on top of policy, asked, answered. */
+function applyReview(
+  state: ContractState,
+  e: EventOf<'review-required' | 'review-opened' | 'review-answered'>,
+): void {
+  switch (e.kind) {
     case 'review-required':
       if (state.decision) {
         state.decision.route = 'HUMAN_REVIEW';
@@ -187,12 +229,17 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
         state.status = 'executing';
       }
       break;
-    case 'model-turn':
-      addUsage(state, e.data.usage);
-      break;
-    case 'tool-called':
-      addUsage(state, { inputTokens: 0, outputTokens: 0, costUsd: e.data.costUsd });
-      break;
+  }
+}
+
+/** The work itself: who was selected, what each attempt did, what its output was worth. */
+function applyWork(
+  state: ContractState,
+  e: EventOf<
+    'selected' | 'stage-decided' | 'agent-answered' | 'agent-failed' | 'output-checked' | 'stage-finished'
+  >,
+): void {
+  switch (e.kind) {
     case 'selected':
       if (!e.data.stage && state.decision) {
         state.decision.agentId = e.data.agentId;
@@ -235,19 +282,7 @@ export function applyEvent(state: ContractState, e: TrailEvent): ContractState {
     case 'stage-finished':
       (state.stages ??= []).push(e.data);
       break;
-    case 'finished':
-      state.outcome = e.data.outcome;
-      state.status = STATUS_OF[e.data.outcome];
-      if (e.data.reason) state.reason = e.data.reason;
-      if (e.data.agentId !== undefined && state.decision) state.decision.agentId = e.data.agentId;
-      break;
-    default:
-      // The rest only add to the trail (signal-ignored, escalated, probe, not-measured, sent-back,
-      // remote-task, notified, notify-failed, cancel-requested, tools-discovered, tool-decided,
-      // tool-malformed).
-      break;
   }
-  return state;
 }
 
 /** The state a list of recorded events describes (the history reader's fold). */
